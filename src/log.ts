@@ -1,0 +1,85 @@
+import {
+  configureSync,
+  getLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  resetSync,
+  type Sink,
+} from "@logtape/logtape";
+
+/** Log levels of `[log] level` (spec: configuration.md §2). */
+export type LevelName = "off" | "error" | "warn" | "info" | "debug" | "trace";
+
+const LABELS: Record<LogLevel, string> = {
+  trace: "DEBUG",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARN",
+  error: "ERROR",
+  fatal: "ERROR",
+};
+const ENCODER = new TextEncoder();
+
+/** Returns the logger of one part of the daemon. */
+export function logger(part: string): Logger {
+  return getLogger(["ztick", part]);
+}
+
+/**
+ * Formats a record as `[LEVEL] message`, with values written raw (spec:
+ * configuration.md §5).
+ */
+export function formatRecord(record: LogRecord): string {
+  let text = "";
+  record.message.forEach((part, i) => {
+    text += i % 2 === 0 ? part : renderValue(part);
+  });
+  return `[${LABELS[record.level]}] ${text}\n`;
+}
+
+function renderValue(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(
+        value,
+        (_, v) => typeof v === "bigint" ? String(v) : v,
+      );
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/** A sink that writes each line to stderr at once, so none is lost at exit. */
+export function stderrSink(): Sink {
+  return (record) => {
+    Deno.stderr.writeSync(ENCODER.encode(formatRecord(record)));
+  };
+}
+
+/**
+ * Routes every `ztick` logger to `sink` at `level` and above; `off` writes
+ * nothing. Replaces any earlier set-up.
+ */
+export function setUpLogging(
+  level: LevelName,
+  sink: Sink = stderrSink(),
+): void {
+  resetSync();
+  if (level === "off") return;
+  configureSync({
+    reset: true,
+    sinks: { main: sink },
+    loggers: [
+      { category: ["ztick"], lowestLevel: toLogTape(level), sinks: ["main"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+}
+
+function toLogTape(level: Exclude<LevelName, "off">): LogLevel {
+  return level === "warn" ? "warning" : level;
+}

@@ -1,0 +1,118 @@
+import type { Command } from "../domain/command.ts";
+import { parseRunner } from "../domain/runner.ts";
+import { parseTimestamp } from "../domain/timestamp.ts";
+import { tokenize } from "./tokens.ts";
+
+/** A request line read into a value, or why it cannot be (spec: protocol.md §4). */
+export type Request =
+  | {
+    readonly kind: "command";
+    readonly requestId: string;
+    readonly command: Command;
+  }
+  | { readonly kind: "auth"; readonly secret: string | undefined }
+  | {
+    readonly kind: "invalid";
+    /** Set when the request id was readable, so the client gets `<id> ERROR`. */
+    readonly requestId: string | undefined;
+    readonly reason: string;
+  };
+
+/**
+ * Reads one non-blank request line (without its LF) into a command.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRequest } from "./request.ts";
+ *
+ * assert.deepEqual(parseRequest("r1 GET backup.daily"), {
+ *   kind: "command",
+ *   requestId: "r1",
+ *   command: { kind: "get", jobId: "backup.daily" },
+ * });
+ * assert.equal(parseRequest("r1 FOO").kind, "invalid");
+ * ```
+ */
+export function parseRequest(line: string): Request {
+  const { tokens, error } = tokenize(line);
+  const requestId = tokens[0] || undefined;
+  if (requestId === "AUTH") {
+    return {
+      kind: "auth",
+      secret: error === undefined ? tokens[1] : undefined,
+    };
+  }
+  if (requestId === undefined) {
+    return { kind: "invalid", requestId, reason: error ?? "no request id" };
+  }
+  if (error !== undefined) return { kind: "invalid", requestId, reason: error };
+  try {
+    return { kind: "command", requestId, command: parseCommand(tokens) };
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return { kind: "invalid", requestId, reason: error.message };
+  }
+}
+
+/** Reads the tokens after the request id; throws `SyntaxError`. */
+function parseCommand(tokens: readonly string[]): Command {
+  const [, instruction, ...args] = tokens;
+  switch (instruction) {
+    case "SET": {
+      const [jobId, ...timestamp] = args;
+      return {
+        kind: "set",
+        jobId: identifier("job", jobId),
+        executionNs: parseTimestamp(timestamp),
+      };
+    }
+    case "GET":
+      return { kind: "get", jobId: identifier("job", args[0]) };
+    case "QUERY":
+      return { kind: "query", prefix: args[0] ?? "" };
+    case "REMOVE":
+      return { kind: "remove", jobId: identifier("job", args[0]) };
+    case "REMOVERULE":
+      return { kind: "removeRule", ruleId: identifier("rule", args[0]) };
+    case "LISTRULES":
+      return { kind: "listRules" };
+    case "STAT":
+      return { kind: "stat" };
+    case "RULE": {
+      const [subcommand, ruleId, pattern, type, ...runnerArgs] = args;
+      if (subcommand !== "SET") {
+        throw new SyntaxError(`unknown instruction "RULE ${subcommand ?? ""}"`);
+      }
+      return {
+        kind: "ruleSet",
+        rule: parseRule(ruleId, pattern, type, runnerArgs),
+      };
+    }
+    case undefined:
+      throw new SyntaxError("missing instruction");
+    default:
+      throw new SyntaxError(`unknown instruction "${instruction}"`);
+  }
+}
+
+/** Builds a rule from RULE SET arguments; throws `SyntaxError`. */
+export function parseRule(
+  ruleId: string | undefined,
+  pattern: string | undefined,
+  type: string | undefined,
+  runnerArgs: readonly string[],
+) {
+  if (pattern === undefined) throw new SyntaxError("missing rule pattern");
+  if (type === undefined) throw new SyntaxError("missing runner type");
+  return {
+    id: identifier("rule", ruleId),
+    pattern,
+    runner: parseRunner(type, runnerArgs),
+  };
+}
+
+function identifier(what: string, value: string | undefined): string {
+  if (!value) throw new SyntaxError(`missing or empty ${what} identifier`);
+  return value;
+}
