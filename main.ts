@@ -1,0 +1,102 @@
+/**
+ * ztick: argv → subcommand → exit code. The only place that exits
+ * (spec: configuration.md §1).
+ *
+ * @module
+ */
+import { parseCommandLine, USAGE } from "./src/config/cli.ts";
+import { loadConfig } from "./src/config/config.ts";
+import { Daemon } from "./src/daemon.ts";
+import { runDump } from "./src/dump.ts";
+import { logger, setUpLogging } from "./src/log.ts";
+import { VERSION } from "./src/version.ts";
+
+const ENCODER = new TextEncoder();
+const log = logger("main");
+
+/** Runs one invocation of the command line and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const invocation = parseCommandLine(argv);
+  switch (invocation.kind) {
+    case "version":
+      print(Deno.stdout, `ztick ${VERSION}\n`);
+      return 0;
+    case "help":
+      print(Deno.stdout, USAGE.endsWith("\n") ? USAGE : `${USAGE}\n`);
+      return 0;
+    case "usage":
+      print(Deno.stderr, `error: ${invocation.problem}\n${usageLine()}\n`);
+      return 2;
+    case "dump": {
+      const stop = new AbortController();
+      const signals = onStopSignal(() => stop.abort());
+      try {
+        return await runDump({ ...invocation, signal: stop.signal });
+      } finally {
+        signals.remove();
+      }
+    }
+    case "server":
+      return await serve(invocation.configPath);
+  }
+}
+
+async function serve(configPath: string | undefined): Promise<number> {
+  const config = await loadConfig(configPath);
+  setUpLogging(config.log.level);
+  log.info(`config: ${configPath ?? "default"}`);
+  log.info(`log level: ${config.log.level}`);
+  const daemon = await Daemon.start(config);
+  const stopped = Promise.withResolvers<void>();
+  const signals = onStopSignal(() => stopped.resolve());
+  await stopped.promise;
+  signals.remove();
+  log.info("shutting down");
+  await daemon.stop();
+  return 0;
+}
+
+/** Calls `stop` once on SIGINT or SIGTERM. */
+function onStopSignal(stop: () => void): { remove(): void } {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  return {
+    remove: () =>
+      signals.forEach((signal) => Deno.removeSignalListener(signal, stop)),
+  };
+}
+
+function usageLine(): string {
+  return USAGE.split("\n").find((line) => line.trim() !== "") ??
+    "usage: ztick --help";
+}
+
+function print(
+  stream: { writeSync(bytes: Uint8Array): number },
+  text: string,
+): void {
+  const bytes = ENCODER.encode(text);
+  for (let written = 0; written < bytes.length;) {
+    written += stream.writeSync(bytes.subarray(written));
+  }
+}
+
+if (import.meta.main) {
+  // The daemon never dies of a stray promise: log it and carry on.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error(`unexpected error: ${event.reason}`);
+  });
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    // Startup errors carry the spec's message (configuration.md §3).
+    print(
+      Deno.stderr,
+      `error: ${error instanceof Error ? error.message : error}\n`,
+    );
+    code = 1;
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,234 @@
+import { loadAuthFile } from "./config/auth_file.ts";
+import type { Config } from "./config/config.ts";
+import { logger } from "./log.ts";
+import { LogfileJournal } from "./persistence/logfile_journal.ts";
+import { MemoryJournal } from "./persistence/memory_journal.ts";
+import { replayLogfile } from "./persistence/replay.ts";
+import { RunnerExecutor } from "./runners/mod.ts";
+import { type Clock, type Journal, SYSTEM_CLOCK } from "./scheduler/ports.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
+import { type Authenticator, formatAddr } from "./server/connection.ts";
+import { TcpServer } from "./server/tcp_server.ts";
+import { createAuthenticator } from "./server/auth.ts";
+import { VERSION } from "./version.ts";
+
+const log = logger("daemon");
+/** Default cap on simultaneous protocol connections (as Redis has). */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** A startup failure that is not the configuration's: listen, TLS. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+/** Seams for tests; the real daemon takes the defaults. */
+export interface DaemonOptions {
+  readonly clock?: Clock;
+}
+
+/**
+ * The composition root: builds the journal, scheduler, runners and server
+ * from a configuration, starts them in the order the spec's startup lines
+ * describe (configuration.md §5) and stops them gracefully.
+ */
+export class Daemon implements AsyncDisposable {
+  readonly #scheduler: Scheduler;
+  readonly #journal: Journal & {
+    close(): Promise<void>;
+    readonly compression: string;
+  };
+  readonly #server: TcpServer;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    scheduler: Scheduler,
+    journal: Journal & { close(): Promise<void>; readonly compression: string },
+    server: TcpServer,
+  ) {
+    this.#scheduler = scheduler;
+    this.#journal = journal;
+    this.#server = server;
+  }
+
+  /** Starts a daemon; throws a startup error with the spec's message. */
+  static async start(
+    config: Config,
+    options: DaemonOptions = {},
+  ): Promise<Daemon> {
+    const startedMs = performance.now();
+    let auth: Authenticator | undefined;
+    if (config.controller.authFile !== undefined) {
+      const file = await loadAuthFile(config.controller.authFile);
+      for (const warning of file.warnings) log.warn(warning);
+      auth = createAuthenticator(file);
+    }
+    const tls = await readTls(config);
+    const { database, execution } = config;
+    const executor = new RunnerExecutor({
+      shell: config.shell,
+      version: VERSION,
+    });
+    let journal: Journal & {
+      close(): Promise<void>;
+      readonly compression: string;
+    };
+    let scheduler: Scheduler | undefined;
+    const schedulerOptions = {
+      clock: options.clock ?? SYSTEM_CLOCK,
+      executor,
+      concurrency: execution.concurrency,
+      timeoutMs: execution.timeoutS * 1000,
+      onInterrupted: execution.onInterrupted,
+    };
+    if (database.persistence === "memory") {
+      journal = new MemoryJournal();
+      scheduler = new Scheduler({ ...schedulerOptions, journal });
+    } else {
+      const { mutations, warnings } = await replayLogfile(database.logfilePath);
+      for (const warning of warnings) log.warn(warning);
+      journal = await LogfileJournal.open(database.logfilePath, {
+        fsync: database.fsyncOnPersist,
+        compactionIntervalS: database.compressionIntervalS,
+        snapshot: () => scheduler!.snapshot(),
+      });
+      scheduler = new Scheduler({ ...schedulerOptions, journal });
+      for (const mutation of mutations) scheduler.restore(mutation);
+    }
+    const { jobs, rules } = scheduler.size;
+    log.info(`loaded ${jobs} jobs, ${rules} rules`);
+    const context = {
+      handle: scheduler.handle.bind(scheduler),
+      stat: () => statLines(config, daemonState()),
+      ...(auth ? { auth } : {}),
+    };
+    let server: TcpServer;
+    const { listen } = config.controller;
+    try {
+      server = TcpServer.listen({
+        hostname: listen.hostname,
+        port: listen.port,
+        maxConnections: config.controller.maxConnections ??
+          DEFAULT_MAX_CONNECTIONS,
+        ...(tls ? { tls } : {}),
+      }, context);
+    } catch (error) {
+      await journal.close();
+      throw listenError(listen.text, error, tls !== undefined);
+    }
+    const daemon = new Daemon(scheduler, journal, server);
+    const daemonState = () => ({
+      uptimeNs: BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+      connections: server.connections,
+      scheduler: scheduler!,
+      journal,
+      auth: auth !== undefined,
+      tls: tls !== undefined,
+    });
+    scheduler.start();
+    log.info(`listening on ${formatAddr(server.addr)}`);
+    return daemon;
+  }
+
+  /** The bound protocol address. */
+  get addr(): Deno.NetAddr {
+    return this.#server.addr;
+  }
+
+  /** The scheduler, for tests that steer time. */
+  get scheduler(): Scheduler {
+    return this.#scheduler;
+  }
+
+  /**
+   * Stops accepting and closes connections, lets running executions finish
+   * for up to 5 s, then flushes the logfile (spec: runners.md §1).
+   */
+  stop(graceMs = 5000): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#server.close();
+      await this.#scheduler.stop(graceMs);
+      await this.#journal.close();
+    })();
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+interface DaemonState {
+  readonly uptimeNs: bigint;
+  readonly connections: number;
+  readonly scheduler: Scheduler;
+  readonly journal: Journal & { readonly compression: string };
+  readonly auth: boolean;
+  readonly tls: boolean;
+}
+
+/** STAT's lines, keys in the spec's order (spec: protocol.md §6). */
+function statLines(
+  config: Config,
+  state: DaemonState,
+): [string, string | number | bigint][] {
+  const stats = state.scheduler.stats();
+  return [
+    ["uptime_ns", state.uptimeNs],
+    ["connections", state.connections],
+    ["jobs_total", stats.jobsTotal],
+    ["jobs_planned", stats.jobs.planned],
+    ["jobs_triggered", stats.jobs.triggered],
+    ["jobs_executed", stats.jobs.executed],
+    ["jobs_failed", stats.jobs.failed],
+    ["rules_total", stats.rulesTotal],
+    ["executions_pending", stats.executionsPending],
+    ["executions_inflight", stats.executionsInflight],
+    ["persistence", config.database.persistence],
+    ["compression", state.journal.compression],
+    ["auth_enabled", state.auth ? 1 : 0],
+    ["tls_enabled", state.tls ? 1 : 0],
+    ["framerate", config.database.framerate],
+    ["version", VERSION],
+    ["execution_concurrency", config.execution.concurrency],
+    ["execution_timeout", config.execution.timeoutS],
+    ["persistence_writable", state.journal.writable ? 1 : 0],
+  ];
+}
+
+async function readTls(
+  config: Config,
+): Promise<{ cert: string; key: string } | undefined> {
+  const { tlsCert, tlsKey } = config.controller;
+  if (tlsCert === undefined || tlsKey === undefined) return undefined;
+  try {
+    return {
+      cert: await Deno.readTextFile(tlsCert),
+      key: await Deno.readTextFile(tlsKey),
+    };
+  } catch (error) {
+    throw new StartupError(
+      `tls: cannot load certificate or key: ${describe(error)}`,
+    );
+  }
+}
+
+function listenError(
+  address: string,
+  error: unknown,
+  tls: boolean,
+): StartupError {
+  const networkError = error instanceof Deno.errors.AddrInUse ||
+    error instanceof Deno.errors.AddrNotAvailable ||
+    error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotFound;
+  if (tls && !networkError) {
+    return new StartupError(
+      `tls: cannot load certificate or key: ${describe(error)}`,
+    );
+  }
+  return new StartupError(`listen ${address}: ${describe(error)}`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,93 @@
+/** Longest line, counting its LF and CR (spec: protocol.md §2). */
+export const MAX_LINE_BYTES = 4096;
+const LF = 0x0a;
+
+/** One line cut from the byte stream, without its LF. */
+export type Frame =
+  | { readonly kind: "line"; readonly bytes: Uint8Array }
+  /** A line over the limit; `head` holds its first 4096 bytes. */
+  | { readonly kind: "overlong"; readonly head: Uint8Array };
+
+/**
+ * Cuts a byte stream into LF-terminated lines of at most 4096 bytes; a
+ * longer line is reported once, with its head, and the rest of it is
+ * skipped (spec: protocol.md §2). Bytes after the last LF wait for more.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineSplitter } from "./framing.ts";
+ *
+ * const splitter = new LineSplitter();
+ * const encode = (text: string) => new TextEncoder().encode(text);
+ * assert.equal(splitter.push(encode("r1 GET a\nr2 G")).length, 1);
+ * const [frame] = splitter.push(encode("ET b\n"));
+ * assert.equal(new TextDecoder().decode(frame?.kind === "line" ? frame.bytes : undefined), "r2 GET b");
+ * ```
+ */
+export class LineSplitter {
+  #partial: Uint8Array[] = [];
+  #partialBytes = 0;
+  #overlong = false;
+
+  /** Returns the lines the chunk completes. */
+  push(chunk: Uint8Array): Frame[] {
+    const frames: Frame[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      const lf = chunk.indexOf(LF, start);
+      const end = lf === -1 ? chunk.length : lf;
+      const piece = chunk.subarray(start, end);
+      const lineBytes = this.#partialBytes + piece.length + (lf === -1 ? 0 : 1);
+      if (!this.#overlong && lineBytes > MAX_LINE_BYTES) {
+        this.#overlong = true;
+        this.#keep(piece.subarray(0, MAX_LINE_BYTES - this.#partialBytes));
+      } else if (!this.#overlong) {
+        this.#keep(piece);
+      }
+      if (lf === -1) break;
+      frames.push(this.#take());
+      start = lf + 1;
+    }
+    return frames;
+  }
+
+  #keep(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    // A chunk buffer is reused by the reader: keep a copy of what waits.
+    this.#partial.push(piece);
+    this.#partialBytes += piece.length;
+  }
+
+  #take(): Frame {
+    const parts = this.#partial;
+    const bytes = parts.length === 1
+      ? parts[0]!
+      : concat(parts, this.#partialBytes);
+    const frame: Frame = this.#overlong
+      ? { kind: "overlong", head: bytes }
+      : { kind: "line", bytes };
+    this.#partial = [];
+    this.#partialBytes = 0;
+    this.#overlong = false;
+    return frame;
+  }
+
+  /** Copies the bytes waiting for their LF out of a buffer about to be reused. */
+  detach(): void {
+    if (this.#partialBytes > 0) {
+      this.#partial = [concat(this.#partial, this.#partialBytes)];
+    }
+  }
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 0) return new Uint8Array(0);
+  const all = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
+}

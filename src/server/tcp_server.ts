@@ -1,0 +1,107 @@
+import { logger } from "../log.ts";
+import {
+  Connection,
+  type ConnectionContext,
+  formatAddr,
+} from "./connection.ts";
+
+const log = logger("server");
+
+/** Where and how the protocol server listens. */
+export interface TcpServerOptions {
+  readonly hostname: string;
+  readonly port: number;
+  /** PEM texts; when set the port speaks TLS only (spec: protocol.md §1). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Connections beyond this many are closed at once. */
+  readonly maxConnections: number;
+}
+
+/** The TCP (or TLS) listener of the line protocol, tracking its clients. */
+export class TcpServer implements AsyncDisposable {
+  readonly #listener: Deno.Listener;
+  readonly #context: ConnectionContext;
+  readonly #maxConnections: number;
+  readonly #connections = new Map<Connection, Promise<void>>();
+  readonly #accepting: Promise<void>;
+
+  private constructor(
+    listener: Deno.Listener,
+    context: ConnectionContext,
+    maxConnections: number,
+  ) {
+    this.#listener = listener;
+    this.#context = context;
+    this.#maxConnections = maxConnections;
+    this.#accepting = this.#accept();
+  }
+
+  /** Binds the socket and starts accepting; throws if it cannot bind. */
+  static listen(
+    options: TcpServerOptions,
+    context: ConnectionContext,
+  ): TcpServer {
+    const { hostname, port, tls } = options;
+    const listener = tls
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname, port });
+    return new TcpServer(listener, context, options.maxConnections);
+  }
+
+  /** The bound address, with the actual port. */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** Open protocol connections (STAT `connections`). */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  async #accept(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource) return; // closed
+        log.error(
+          `accept failed: ${error instanceof Error ? error.message : error}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (this.#connections.size >= this.#maxConnections) {
+        log.warn(
+          `connection from ${
+            formatAddr(conn.remoteAddr)
+          } refused: ${this.#maxConnections} connections open`,
+        );
+        conn.close();
+        continue;
+      }
+      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+      const connection = new Connection(conn, this.#context);
+      const served = connection.serve().finally(() =>
+        this.#connections.delete(connection)
+      );
+      this.#connections.set(connection, served);
+    }
+  }
+
+  /** Stops accepting and closes every connection. */
+  async close(): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    await this.#accepting;
+    for (const connection of this.#connections.keys()) connection.close();
+    await Promise.all(this.#connections.values());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
