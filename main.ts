@@ -16,7 +16,8 @@ const log = logger("main");
 
 /** Runs one invocation of the command line and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const invocation = parseCommandLine(argv);
+  // `deno task start -- -c config.toml` passes the `--` along.
+  const invocation = parseCommandLine(argv[0] === "--" ? argv.slice(1) : argv);
   switch (invocation.kind) {
     case "version":
       print(Deno.stdout, `ztick ${VERSION}\n`);

@@ -121,7 +121,10 @@ class StderrTail {
    * the process ended, so reading stops here instead of waiting for EOF.
    */
   async close(): Promise<string> {
-    await Promise.race([this.#done, new Promise((r) => setTimeout(r, 0))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise((resolve) => timer = setTimeout(resolve, 10));
+    await Promise.race([this.#done, grace]);
+    clearTimeout(timer);
     await this.#reader.cancel().catch(() => {});
     await this.#done;
     const all = new Uint8Array(this.#bytes);
