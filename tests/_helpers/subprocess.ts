@@ -1,0 +1,136 @@
+/** Runs `main.ts` (or the bundle) as a separate process, as a user would. */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The permissions `deno task start` grants. */
+export const DAEMON_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/** The result of a finished command. */
+export interface Finished {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `ztick <args>` to completion. */
+export async function runZtick(
+  args: string[],
+  options: { cwd?: string; script?: string } = {},
+): Promise<Finished> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", ...DAEMON_PERMISSIONS, options.script ?? MAIN, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A daemon running in a child process. */
+export class DaemonProcess implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stderr: Promise<void>;
+  #log = "";
+  #waiters: (() => void)[] = [];
+  port = 0;
+
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#stderr = this.#collect();
+  }
+
+  /** Starts `ztick -c <config>` and waits for its readiness line. */
+  static async start(
+    configPath: string,
+    options: { cwd?: string; script?: string } = {},
+  ): Promise<DaemonProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-q",
+        ...DAEMON_PERMISSIONS,
+        options.script ?? MAIN,
+        "-c",
+        configPath,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }).spawn();
+    const daemon = new DaemonProcess(child);
+    const line = await daemon.waitForLog(/\[INFO\] listening on \S+:(\d+)\n/);
+    daemon.port = Number(line[1]);
+    return daemon;
+  }
+
+  /** Everything the daemon wrote to stderr so far. */
+  get log(): string {
+    return this.#log;
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Waits until the log matches, or fails after `timeoutMs`. */
+  async waitForLog(
+    pattern: RegExp,
+    timeoutMs = 15_000,
+  ): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.#log.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline) {
+        throw new Error(`log never matched ${pattern}:\n${this.#log}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already gone
+    }
+    const status = await this.#child.status;
+    await this.#stderr;
+    return status.code;
+  }
+
+  async #collect(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of this.#child.stderr) {
+      this.#log += decoder.decode(chunk, { stream: true });
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+}
