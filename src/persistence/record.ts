@@ -3,7 +3,7 @@ import type { Mutation } from "../domain/mutation.ts";
 import { runnerArgs } from "../domain/runner.ts";
 import { parseInt64 } from "../domain/timestamp.ts";
 import { parseRule } from "../protocol/request.ts";
-import { quoteToken, tokenize } from "../protocol/tokens.ts";
+import { isBlank, quoteToken, tokenize } from "../protocol/tokens.ts";
 
 /**
  * Writes a mutation as one canonical logfile line, without its LF
@@ -68,8 +68,7 @@ export function formatRecord(mutation: Mutation): string {
  * ```
  */
 export function parseRecord(line: string): Mutation | undefined {
-  const trimmed = line.trimStart();
-  if (trimmed === "" || trimmed.startsWith("#")) return undefined;
+  if (isBlank(line) || /^ *#/.test(line)) return undefined;
   const { tokens, error } = tokenize(line);
   if (error !== undefined) throw new SyntaxError(error);
   const [keyword, ...args] = tokens;

@@ -1,4 +1,5 @@
 import type { Command } from "../domain/command.ts";
+import type { Rule } from "../domain/rule.ts";
 import { parseRunner } from "../domain/runner.ts";
 import { parseTimestamp } from "../domain/timestamp.ts";
 import { tokenize } from "./tokens.ts";
@@ -102,7 +103,7 @@ export function parseRule(
   pattern: string | undefined,
   type: string | undefined,
   runnerArgs: readonly string[],
-) {
+): Rule {
   if (pattern === undefined) throw new SyntaxError("missing rule pattern");
   if (type === undefined) throw new SyntaxError("missing runner type");
   return {

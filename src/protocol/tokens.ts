@@ -1,6 +1,7 @@
 const SPACE = 0x20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+// deno-lint-ignore no-control-regex
 const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f]/;
 const NEEDS_QUOTES = /[ \t"\\]/;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
