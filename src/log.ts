@@ -21,9 +21,30 @@ const LABELS: Record<LogLevel, string> = {
 };
 const ENCODER = new TextEncoder();
 
-/** Returns the logger of one part of the daemon. */
-export function logger(part: string): Logger {
-  return getLogger(["ztick", part]);
+/**
+ * Where one part of the daemon writes its log lines. Messages are plain
+ * text, written as given: braces in ids are not placeholders.
+ */
+export interface Log {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  /** A function is called only when debug lines are written. */
+  debug(message: string | (() => string)): void;
+}
+
+/** Returns the log of one part of the daemon. */
+export function logger(part: string): Log {
+  const log: Logger = getLogger(["ztick", part]);
+  return {
+    error: (message) => log.error`${message}`,
+    warn: (message) => log.warn`${message}`,
+    info: (message) => log.info`${message}`,
+    debug(message) {
+      if (!log.isEnabledFor("debug")) return;
+      log.debug`${typeof message === "function" ? message() : message}`;
+    },
+  };
 }
 
 /**

@@ -164,10 +164,11 @@ export class Connection {
       };
     }
     const { requestId, command } = request;
-    log.debug("instruction received: {instruction} (request {requestId})", {
-      instruction: INSTRUCTIONS[command.kind],
-      requestId,
-    });
+    log.debug(() =>
+      `instruction received: ${
+        INSTRUCTIONS[command.kind]
+      } (request ${requestId})`
+    );
     if (command.kind === "stat") {
       let text = "";
       for (const [key, value] of this.#context.stat()) {
