@@ -1,9 +1,4 @@
-import {
-  errorMessage,
-  fail,
-  parseHostPort,
-  percentDecode,
-} from "./_url.ts";
+import { errorMessage, fail, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 

@@ -1,0 +1,201 @@
+/**
+ * The command line: `ztick [server] [-c PATH]`, `ztick dump LOGFILE …`,
+ * `--version`, `--help` (spec: configuration.md §1).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** What one run of `ztick` is asked to do. */
+export type Invocation =
+  | { kind: "server"; configPath: string | undefined }
+  | {
+    kind: "dump";
+    logfile: string;
+    format: "text" | "json";
+    compact: boolean;
+    follow: boolean;
+  }
+  | { kind: "version" }
+  | { kind: "help" }
+  /** Exit 2: stderr gets `error: <problem>`, then a usage line. */
+  | { kind: "usage"; problem: string };
+
+/**
+ * The usage text `--help` prints. Its first line is a one-line synopsis,
+ * suitable to follow a usage error.
+ */
+export const USAGE =
+  `usage: ztick [server] [-c PATH] | ztick dump LOGFILE [OPTIONS] | ztick --version | ztick --help
+
+  ztick [-c PATH | --config PATH]          run the daemon
+  ztick server [-c PATH | --config PATH]   same, explicit
+  ztick dump LOGFILE [--format text|json] [--compact] [--follow]
+                                           print a logfile's records
+  ztick --version | -v                     print the version and exit
+  ztick --help | -h                        print this help and exit
+
+Without -c the daemon uses the built-in defaults and reads no file.
+
+dump options:
+  --format text|json   canonical protocol lines (default) or NDJSON
+  --compact            only the live jobs and rules
+  --follow             keep printing records as they are appended
+`;
+
+interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+}
+
+const SERVER_OPTIONS = {
+  config: { type: "string", short: "c" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, OptionSpec>;
+
+const DUMP_OPTIONS = {
+  format: { type: "string" },
+  compact: { type: "boolean" },
+  follow: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, OptionSpec>;
+
+/**
+ * Parses the arguments after the program name. Never throws: a usage error
+ * is returned as `{ kind: "usage", problem }` (exit code 2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCommandLine } from "./cli.ts";
+ *
+ * assert.deepEqual(parseCommandLine(["-c", "/etc/ztick.toml"]), {
+ *   kind: "server",
+ *   configPath: "/etc/ztick.toml",
+ * });
+ * assert.deepEqual(parseCommandLine(["dump", "--format=json", "logfile"]), {
+ *   kind: "dump",
+ *   logfile: "logfile",
+ *   format: "json",
+ *   compact: false,
+ *   follow: false,
+ * });
+ * assert.deepEqual(parseCommandLine(["--foo"]), {
+ *   kind: "usage",
+ *   problem: 'unknown option "--foo"',
+ * });
+ * ```
+ */
+export function parseCommandLine(argv: string[]): Invocation {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case "--version":
+    case "-v":
+      return { kind: "version" };
+    case "--help":
+    case "-h":
+      return { kind: "help" };
+    case "server":
+      return parseServer(rest);
+    case "dump":
+      return parseDump(rest);
+    default:
+      return parseServer(argv);
+  }
+}
+
+function parseServer(args: string[]): Invocation {
+  const parsed = readOptions(args, SERVER_OPTIONS);
+  if (parsed.kind === "usage") return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (positionals[0] !== undefined) return unexpected(positionals[0]);
+  return { kind: "server", configPath: values.config };
+}
+
+function parseDump(args: string[]): Invocation {
+  const parsed = readOptions(args, DUMP_OPTIONS);
+  if (parsed.kind === "usage") return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  const [logfile, surplus] = positionals;
+  if (surplus !== undefined) return unexpected(surplus);
+  const format = values.format ?? "text";
+  if (format !== "text" && format !== "json") {
+    return usage(`unknown format "${format}" (text or json)`);
+  }
+  if (logfile === undefined) return usage("dump needs a LOGFILE");
+  return {
+    kind: "dump",
+    logfile,
+    format,
+    compact: values.compact ?? false,
+    follow: values.follow ?? false,
+  };
+}
+
+type Values<T extends Record<string, OptionSpec>> = {
+  [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean;
+};
+
+/**
+ * Reads options and positionals strictly: unknown options, a missing or
+ * empty value and a value given to a flag are usage errors; a repeated
+ * option keeps its last value.
+ */
+function readOptions<T extends Record<string, OptionSpec>>(
+  args: string[],
+  options: T,
+):
+  | { kind: "options"; values: Values<T>; positionals: string[] }
+  | { kind: "usage"; problem: string } {
+  // Tokens rather than `strict: true`, whose errors are prose for humans.
+  const { tokens } = parseArgs({
+    args,
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const values: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind === "option-terminator") continue;
+    const spec = Object.hasOwn(options, token.name)
+      ? options[token.name]
+      : undefined;
+    if (spec === undefined) {
+      return usage(`unknown option "${token.rawName}"`);
+    }
+    if (spec.type === "boolean") {
+      if (token.value !== undefined) {
+        return usage(`option "${token.rawName}" takes no value`);
+      }
+      values[token.name] = true;
+    } else {
+      // `--config --other` would take `--other` as the path: refuse, as
+      // `strict: true` does; `--config=-x` still works.
+      const value = token.value;
+      if (
+        value === undefined || value === "" ||
+        (!token.inlineValue && value.startsWith("-"))
+      ) {
+        return usage(`option "${token.rawName}" needs a value`);
+      }
+      values[token.name] = value;
+    }
+  }
+  return { kind: "options", values: values as Values<T>, positionals };
+}
+
+function unexpected(argument: string): Invocation {
+  return usage(`unexpected argument "${argument}"`);
+}
+
+function usage(problem: string): { kind: "usage"; problem: string } {
+  return { kind: "usage", problem };
+}

@@ -1,0 +1,503 @@
+/**
+ * The TOML configuration file: keys, defaults, types, ranges and the exact
+ * startup error messages (spec: configuration.md §2, §3).
+ *
+ * @module
+ */
+import { parse, TomlError } from "smol-toml";
+import type { LevelName } from "../log.ts";
+
+/** A `host:port` listen address (spec: configuration.md §2 `[controller]`). */
+export interface ListenAddress {
+  /** Host name or IP address; an IPv6 address without its brackets. */
+  readonly hostname: string;
+  /** 0–65535; 0 asks for any free port. */
+  readonly port: number;
+  /** The address as written in the configuration. */
+  readonly text: string;
+}
+
+/** The daemon's configuration, every key resolved to its value or default. */
+export interface Config {
+  /** The `-c` path; `undefined` for the built-in defaults. */
+  readonly path: string | undefined;
+  readonly log: { readonly level: LevelName };
+  readonly controller: {
+    readonly listen: ListenAddress;
+    readonly authFile?: string;
+    readonly tlsCert?: string;
+    readonly tlsKey?: string;
+    readonly maxConnections?: number;
+  };
+  readonly shell: { readonly path: string; readonly args: readonly string[] };
+  readonly database: {
+    readonly persistence: "logfile" | "memory";
+    readonly logfilePath: string;
+    readonly fsyncOnPersist: boolean;
+    readonly framerate: number;
+    readonly compressionIntervalS: number;
+  };
+  readonly telemetry: {
+    readonly enabled: boolean;
+    readonly endpoint?: string;
+    readonly serviceName: string;
+    readonly flushIntervalMs: number;
+  };
+  readonly http: { readonly listen?: ListenAddress };
+  readonly execution: {
+    readonly concurrency: number;
+    readonly timeoutS: number;
+    readonly onInterrupted: "rerun" | "fail";
+  };
+}
+
+/**
+ * A configuration that stops the daemon at startup; `message` is the spec's
+ * `<message>` text, printed as `error: <message>` (configuration.md §3).
+ */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const LEVELS: readonly LevelName[] = [
+  "off",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+];
+const UINT32_MAX = 4294967295;
+
+/** The built-in defaults, used without `-c` (spec: configuration.md §2). */
+export const DEFAULT_CONFIG: Config = deepFreeze({
+  path: undefined,
+  log: { level: "info" },
+  controller: {
+    listen: { hostname: "127.0.0.1", port: 5678, text: "127.0.0.1:5678" },
+  },
+  shell: { path: "/bin/sh", args: ["-c"] },
+  database: {
+    persistence: "logfile",
+    logfilePath: "logfile",
+    fsyncOnPersist: true,
+    framerate: 512,
+    compressionIntervalS: 3600,
+  },
+  telemetry: { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
+  http: {},
+  execution: { concurrency: 16, timeoutS: 0, onInterrupted: "rerun" },
+});
+
+/**
+ * Loads the configuration: the built-in defaults when `path` is undefined
+ * (no file is read), the TOML file at `path` otherwise. Also checks that
+ * `[shell] path` names an executable file, defaulted or not.
+ *
+ * @throws {ConfigError} with the spec's message (configuration.md §3).
+ */
+export async function loadConfig(path: string | undefined): Promise<Config> {
+  let config = DEFAULT_CONFIG;
+  if (path !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (error) {
+      throw new ConfigError(
+        `config: cannot read ${path}: ${readReason(error)}`,
+        { cause: error },
+      );
+    }
+    config = parseConfig(decodeToml(bytes, "config"), path);
+  }
+  await checkShell(config.shell.path);
+  return config;
+}
+
+/**
+ * Parses and validates a configuration file's text; `path` is recorded in
+ * the result. Pure: the shell path is checked by {@linkcode loadConfig}.
+ *
+ * @throws {ConfigError} with the spec's message (configuration.md §3).
+ *
+ * @example Omitted keys take their defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ *
+ * const config = parseConfig('[execution]\nconcurrency = 8\n', "z.toml");
+ * assert.equal(config.execution.concurrency, 8);
+ * assert.equal(config.execution.timeoutS, 0);
+ * assert.equal(config.controller.listen.port, 5678);
+ * ```
+ *
+ * @example A misspelt key stops the daemon
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ *
+ * assert.throws(() => parseConfig("[database]\nfsync = true\n", "z.toml"), {
+ *   name: "ConfigError",
+ *   message: 'config: unknown key "fsync" in [database]',
+ * });
+ * ```
+ */
+export function parseConfig(text: string, path: string): Config {
+  const document = parseToml(text, "config");
+  const draft = new Draft();
+  for (const [name, value] of Object.entries(document)) {
+    if (!isTable(value)) {
+      if (isTableArray(value)) unknownSection(`[${name}]`);
+      throw new ConfigError(`config: unknown key "${name}" at top level`);
+    }
+    const section = SECTIONS[name as SectionName];
+    if (!Object.hasOwn(SECTIONS, name) || section === undefined) {
+      unknownSection(name);
+    }
+    for (const [key, keyValue] of Object.entries(value)) {
+      const read = section[key];
+      if (!Object.hasOwn(section, key) || read === undefined) {
+        if (isTable(keyValue)) unknownSection(`${name}.${key}`);
+        if (isTableArray(keyValue)) unknownSection(`[${name}.${key}]`);
+        throw new ConfigError(`config: unknown key "${key}" in [${name}]`);
+      }
+      read(draft, new Value(name, key, keyValue));
+    }
+  }
+  return draft.build(path);
+}
+
+/**
+ * Parses a `host:port` listen address: an IPv4 address, a bracketed IPv6
+ * address or a host name, then a decimal port 0–65535. Returns `undefined`
+ * when malformed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseListenAddress } from "./config.ts";
+ *
+ * assert.deepEqual(parseListenAddress("[::1]:5678"), {
+ *   hostname: "::1",
+ *   port: 5678,
+ *   text: "[::1]:5678",
+ * });
+ * assert.equal(parseListenAddress("::1:5678"), undefined);
+ * assert.equal(parseListenAddress("localhost:70000"), undefined);
+ * ```
+ */
+export function parseListenAddress(text: string): ListenAddress | undefined {
+  const colon = text.lastIndexOf(":");
+  if (colon < 0) return undefined;
+  const host = text.slice(0, colon);
+  const portText = text.slice(colon + 1);
+  if (!/^[0-9]{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  let hostname: string;
+  if (host.startsWith("[") && host.endsWith("]")) {
+    hostname = host.slice(1, -1);
+    if (!isIpv6(hostname)) return undefined;
+  } else if (/^[0-9.]+$/.test(host)) {
+    if (!isIpv4(host)) return undefined;
+    hostname = host;
+  } else if (isHostName(host)) {
+    hostname = host;
+  } else {
+    return undefined;
+  }
+  return { hostname, port, text };
+}
+
+// ---------------------------------------------------------------------------
+// Shared with auth_file.ts (same folder).
+
+/** Decodes a TOML file's bytes; TOML must be UTF-8. */
+export function decodeToml(bytes: Uint8Array, prefix: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new ConfigError(`${prefix}: invalid TOML: not valid UTF-8`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Parses TOML with integers as bigint (so `512.0`, a float, is told apart
+ * from `512`). The error detail names line and column but never quotes the
+ * text, which may hold secrets.
+ */
+export function parseToml(
+  text: string,
+  prefix: string,
+): Record<string, unknown> {
+  try {
+    return parse(text, { integersAsBigInt: true });
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const detail = error.message.split("\n")[0]!
+      .replace(/^Invalid TOML document: /, "");
+    throw new ConfigError(
+      `${prefix}: invalid TOML: line ${error.line}, column ${error.column}: ${detail}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The readable part of a file-system error, without Deno's `: op 'path'`. */
+export function readReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/: [a-z_]+ '[^]*'$/, "");
+}
+
+/** True for a TOML table (smol-toml: a null-prototype object). */
+export function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null &&
+    !Array.isArray(value) && !(value instanceof Date);
+}
+
+// ---------------------------------------------------------------------------
+
+function isTableArray(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.every(isTable);
+}
+
+function unknownSection(name: string): never {
+  throw new ConfigError(`config: unknown section [${name}]`);
+}
+
+async function checkShell(path: string): Promise<void> {
+  let executable = false;
+  try {
+    const info = await Deno.stat(path);
+    executable = info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+  }
+  if (!executable) {
+    throw new ConfigError(
+      `config: [shell] path "${path}" is not an executable file`,
+    );
+  }
+}
+
+/** One key's value, with what its error messages need. */
+class Value {
+  constructor(
+    readonly section: string,
+    readonly key: string,
+    readonly raw: unknown,
+  ) {}
+
+  fail(detail: string): never {
+    throw new ConfigError(`config: [${this.section}] ${this.key} ${detail}`);
+  }
+
+  string(): string {
+    if (typeof this.raw !== "string") this.fail("must be a string");
+    return this.raw;
+  }
+
+  boolean(): boolean {
+    if (typeof this.raw !== "boolean") this.fail("must be a boolean");
+    return this.raw;
+  }
+
+  /** An integer in `[min, max]`; a float is a type error, not a range one. */
+  integer(min: number, max: number): number {
+    if (typeof this.raw !== "bigint") this.fail("must be an integer");
+    if (this.raw < BigInt(min) || this.raw > BigInt(max)) {
+      this.fail(`must be between ${min} and ${max}`);
+    }
+    return Number(this.raw);
+  }
+
+  strings(): string[] {
+    const raw = this.raw;
+    if (!Array.isArray(raw) || !raw.every((s) => typeof s === "string")) {
+      this.fail("must be an array of strings");
+    }
+    return [...raw];
+  }
+
+  oneOf<T extends string>(choices: readonly T[], detail: string): T {
+    const text = this.string();
+    if (!(choices as readonly string[]).includes(text)) this.fail(detail);
+    return text as T;
+  }
+
+  listen(): ListenAddress {
+    const address = parseListenAddress(this.string());
+    if (address === undefined) this.fail('must be "host:port"');
+    return address;
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: Mutable<T[K]> };
+
+/** The configuration being read, starting from the defaults. */
+class Draft {
+  readonly config = structuredClone(DEFAULT_CONFIG) as Mutable<Config>;
+
+  build(path: string): Config {
+    const { controller, telemetry } = this.config;
+    if (
+      (controller.tlsCert === undefined) !== (controller.tlsKey === undefined)
+    ) {
+      throw new ConfigError(
+        "config: [controller] tls_cert and tls_key must be set together",
+      );
+    }
+    if (telemetry.enabled && telemetry.endpoint === undefined) {
+      throw new ConfigError(
+        "config: [telemetry] endpoint is required when enabled = true",
+      );
+    }
+    return deepFreeze({ ...this.config, path });
+  }
+}
+
+type SectionName =
+  | "log"
+  | "controller"
+  | "shell"
+  | "database"
+  | "telemetry"
+  | "http"
+  | "execution";
+type Reader = (draft: Draft, value: Value) => void;
+
+const SECTIONS: Record<SectionName, Record<string, Reader>> = {
+  log: {
+    level({ config }, value) {
+      config.log.level = value.oneOf(
+        LEVELS,
+        `must be one of ${LEVELS.join(", ")}`,
+      );
+    },
+  },
+  controller: {
+    listen({ config }, value) {
+      config.controller.listen = value.listen();
+    },
+    auth_file({ config }, value) {
+      config.controller.authFile = value.string();
+    },
+    tls_cert({ config }, value) {
+      config.controller.tlsCert = value.string();
+    },
+    tls_key({ config }, value) {
+      config.controller.tlsKey = value.string();
+    },
+    max_connections({ config }, value) {
+      config.controller.maxConnections = value.integer(1, 1_000_000);
+    },
+  },
+  shell: {
+    path({ config }, value) {
+      config.shell.path = value.string();
+    },
+    args({ config }, value) {
+      config.shell.args = value.strings();
+    },
+  },
+  database: {
+    persistence({ config }, value) {
+      config.database.persistence = value.oneOf(
+        ["logfile", "memory"],
+        'must be "logfile" or "memory"',
+      );
+    },
+    logfile_path({ config }, value) {
+      const path = value.string();
+      if (path === "") value.fail("must not be empty");
+      config.database.logfilePath = path;
+    },
+    fsync_on_persist({ config }, value) {
+      config.database.fsyncOnPersist = value.boolean();
+    },
+    framerate({ config }, value) {
+      config.database.framerate = value.integer(1, 65535);
+    },
+    compression_interval({ config }, value) {
+      config.database.compressionIntervalS = value.integer(0, UINT32_MAX);
+    },
+  },
+  telemetry: {
+    enabled({ config }, value) {
+      config.telemetry.enabled = value.boolean();
+    },
+    endpoint({ config }, value) {
+      const endpoint = value.string();
+      if (!isHttpBaseUrl(endpoint)) {
+        value.fail("must be an http:// or https:// URL");
+      }
+      config.telemetry.endpoint = endpoint;
+    },
+    service_name({ config }, value) {
+      const name = value.string();
+      if (name === "") value.fail("must not be empty");
+      config.telemetry.serviceName = name;
+    },
+    flush_interval_ms({ config }, value) {
+      config.telemetry.flushIntervalMs = value.integer(1, UINT32_MAX);
+    },
+  },
+  http: {
+    listen({ config }, value) {
+      config.http.listen = value.listen();
+    },
+  },
+  execution: {
+    concurrency({ config }, value) {
+      config.execution.concurrency = value.integer(1, 1024);
+    },
+    timeout({ config }, value) {
+      config.execution.timeoutS = value.integer(0, UINT32_MAX);
+    },
+    on_interrupted({ config }, value) {
+      config.execution.onInterrupted = value.oneOf(
+        ["rerun", "fail"],
+        'must be "rerun" or "fail"',
+      );
+    },
+  },
+};
+
+/** An absolute http(s) URL that paths can be appended to: no query, no fragment. */
+function isHttpBaseUrl(text: string): boolean {
+  if (!/^https?:\/\/[^/?#]/i.test(text) || !URL.canParse(text)) return false;
+  const url = new URL(text);
+  return url.hostname !== "" && url.search === "" && url.hash === "" &&
+    !text.includes("?") && !text.includes("#");
+}
+
+function isIpv4(text: string): boolean {
+  const parts = text.split(".");
+  return parts.length === 4 &&
+    parts.every((part) =>
+      /^(0|[1-9][0-9]{0,2})$/.test(part) && Number(part) <= 255
+    );
+}
+
+function isIpv6(text: string): boolean {
+  return /^[0-9a-fA-F:.]+$/.test(text) && text.includes(":") &&
+    URL.canParse(`http://[${text}]/`);
+}
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and hyphens. */
+function isHostName(text: string): boolean {
+  if (text.length === 0 || text.length > 253) return false;
+  return text.split(".").every((label) =>
+    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)
+  );
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
