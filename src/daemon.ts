@@ -15,6 +15,8 @@ import { VERSION } from "./version.ts";
 const log = logger("daemon");
 /** Default cap on simultaneous protocol connections (as Redis has). */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Descriptors kept free for the logfile, runners' pipes, sockets of runners. */
+export const RESERVED_FILE_DESCRIPTORS = 64;
 
 /** A startup failure that is not the configuration's: listen, TLS. */
 export class StartupError extends Error {
@@ -63,6 +65,9 @@ export class Daemon implements AsyncDisposable {
       auth = createAuthenticator(file);
     }
     const tls = await readTls(config);
+    const maxConnections = config.controller.maxConnections ??
+      defaultMaxConnections(await readOpenFileLimit());
+    log.info(`max connections: ${maxConnections}`);
     const { database, execution } = config;
     const executor = new RunnerExecutor({
       shell: config.shell,
@@ -94,6 +99,7 @@ export class Daemon implements AsyncDisposable {
       scheduler = new Scheduler({ ...schedulerOptions, journal });
       for (const mutation of mutations) scheduler.restore(mutation);
     }
+    scheduler.settleInterrupted();
     const { jobs, rules } = scheduler.size;
     log.info(`loaded ${jobs} jobs, ${rules} rules`);
     const context = {
@@ -107,8 +113,7 @@ export class Daemon implements AsyncDisposable {
       server = TcpServer.listen({
         hostname: listen.hostname,
         port: listen.port,
-        maxConnections: config.controller.maxConnections ??
-          DEFAULT_MAX_CONNECTIONS,
+        maxConnections,
         ...(tls ? { tls } : {}),
       }, context);
     } catch (error) {
@@ -193,6 +198,53 @@ function statLines(
     ["execution_timeout", config.execution.timeoutS],
     ["persistence_writable", state.journal.writable ? 1 : 0],
   ];
+}
+
+/**
+ * The default connection cap: 10,000, lowered so that the connections and
+ * the reserved descriptors fit the open-file limit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultMaxConnections } from "./daemon.ts";
+ *
+ * assert.equal(defaultMaxConnections(1024), 960);
+ * assert.equal(defaultMaxConnections(1_048_576), 10_000);
+ * assert.equal(defaultMaxConnections(undefined), 10_000);
+ * ```
+ */
+export function defaultMaxConnections(
+  openFileLimit: number | undefined,
+): number {
+  if (openFileLimit === undefined) return DEFAULT_MAX_CONNECTIONS;
+  return Math.max(
+    1,
+    Math.min(
+      DEFAULT_MAX_CONNECTIONS,
+      openFileLimit - RESERVED_FILE_DESCRIPTORS,
+    ),
+  );
+}
+
+/** The soft "Max open files" limit of this process, if it can be read. */
+async function readOpenFileLimit(): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile("/proc/self/limits");
+  } catch (error) {
+    // Not Linux, or no read permission: keep the default.
+    if (
+      error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.PermissionDenied ||
+      error instanceof Deno.errors.NotCapable
+    ) return undefined;
+    throw error;
+  }
+  const soft = text.match(/^Max open files\s+(\S+)/m)?.[1];
+  if (soft === undefined || soft === "unlimited") return undefined;
+  const limit = Number(soft);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
 }
 
 async function readTls(

@@ -114,11 +114,11 @@ export class Scheduler {
   }
 
   /**
-   * Starts firing due jobs; jobs left `triggered` are re-run or failed
-   * first, as `onInterrupted` says (spec: persistence.md §6).
+   * Decides what happens to jobs a crash left `triggered`, as
+   * `onInterrupted` says: queued to run again at start, or failed now; a
+   * warning names each (spec: persistence.md §6). Call after replay.
    */
-  start(): void {
-    this.#started = true;
+  settleInterrupted(): void {
     for (const entry of this.#jobs.values()) {
       if (entry.status !== "triggered") continue;
       if (this.#options.onInterrupted === "rerun") {
@@ -126,9 +126,14 @@ export class Scheduler {
         this.#interrupted.push(entry);
       } else {
         log.warn(`interrupted job ${entry.id} marked failed`);
-        this.#transition(entry, "failed");
+        this.#transition(entry, "failed").catch(ignoreUncommitted);
       }
     }
+  }
+
+  /** Starts firing due jobs, interrupted ones first. */
+  start(): void {
+    this.#started = true;
     this.tick();
   }
 

@@ -30,6 +30,8 @@ export async function runZtick(
     stderr: "piped",
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { NO_COLOR: "1" },
+    // A command that should have failed but started a daemon must not hang the test.
+    signal: AbortSignal.timeout(30_000),
   }).output();
   const decoder = new TextDecoder();
   return {

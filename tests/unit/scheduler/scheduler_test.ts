@@ -177,6 +177,7 @@ Deno.test("Scheduler re-runs interrupted jobs at start, or fails them", async ()
       kind: "set",
       job: { id: "done", executionNs: T0, status: "executed" },
     });
+    scheduler.settleInterrupted();
     scheduler.start();
     await settle();
     await scheduler.stop(0);
