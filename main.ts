@@ -47,9 +47,16 @@ async function serve(configPath: string | undefined): Promise<number> {
   setUpLogging(config.log.level);
   log.info(`config: ${configPath ?? "default"}`);
   log.info(`log level: ${config.log.level}`);
-  const daemon = await Daemon.start(config);
+  // Listen for signals before the readiness line, so none is missed.
   const stopped = Promise.withResolvers<void>();
   const signals = onStopSignal(() => stopped.resolve());
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(config);
+  } catch (error) {
+    signals.remove();
+    throw error;
+  }
   await stopped.promise;
   signals.remove();
   log.info("shutting down");
