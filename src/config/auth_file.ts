@@ -10,7 +10,7 @@ import {
   isTable,
   parseToml,
   readReason,
-} from "./config.ts";
+} from "./_toml.ts";
 
 /** One token: what a client sends in `AUTH`, and what it may then touch. */
 export interface Token {
