@@ -227,13 +227,37 @@ export function defaultMaxConnections(
   );
 }
 
-/** The soft "Max open files" limit of this process, if it can be read. */
+/**
+ * The soft "Max open files" limit of this process, if it can be found:
+ * from /proc/self/limits, which Deno lets only `--allow-all` read, else
+ * from `ulimit -n` in a shell, which inherits the limit.
+ */
 async function readOpenFileLimit(): Promise<number | undefined> {
-  let text: string;
+  const fromProc = await readOrUndefined(async () => {
+    const text = await Deno.readTextFile("/proc/self/limits");
+    return text.match(/^Max open files\s+(\S+)/m)?.[1];
+  });
+  const text = fromProc ?? await readOrUndefined(async () => {
+    const { success, stdout } = await new Deno.Command("/bin/sh", {
+      args: ["-c", "ulimit -n"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return success ? new TextDecoder().decode(stdout).trim() : undefined;
+  });
+  if (text === undefined || text === "unlimited") return undefined;
+  const limit = Number(text);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+/** Runs `read`; a missing file or permission yields `undefined`. */
+async function readOrUndefined(
+  read: () => Promise<string | undefined>,
+): Promise<string | undefined> {
   try {
-    text = await Deno.readTextFile("/proc/self/limits");
+    return await read();
   } catch (error) {
-    // Not Linux, or no read permission: keep the default.
     if (
       error instanceof Deno.errors.NotFound ||
       error instanceof Deno.errors.PermissionDenied ||
@@ -241,10 +265,6 @@ async function readOpenFileLimit(): Promise<number | undefined> {
     ) return undefined;
     throw error;
   }
-  const soft = text.match(/^Max open files\s+(\S+)/m)?.[1];
-  if (soft === undefined || soft === "unlimited") return undefined;
-  const limit = Number(soft);
-  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
 }
 
 async function readTls(

@@ -6,9 +6,15 @@ import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
 import type { Reply } from "../scheduler/scheduler.ts";
 import type { Command } from "../domain/command.ts";
+import type { ByteConn } from "./tls.ts";
 
 const log = logger("server");
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Answer text gathered from one chunk beyond which it is written out before
+ * the chunk's next line: 64 KiB of `QUERY` lines must not build gigabytes.
+ */
+const FLUSH_ANSWER_CHARS = 256 * 1024;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 const ENCODER = new TextEncoder();
 
@@ -40,7 +46,7 @@ type Answer = string | Promise<string> | undefined;
  * protocol.md §1–§4, §9). Never throws.
  */
 export class Connection {
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #context: ConnectionContext;
   readonly #peer: string;
   /** The token's namespace once authenticated; with auth off, `*`. */
@@ -48,7 +54,7 @@ export class Connection {
   #closed = false;
   #deadline: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(conn: Deno.Conn, context: ConnectionContext) {
+  constructor(conn: ByteConn, context: ConnectionContext) {
     this.#conn = conn;
     this.#context = context;
     this.#peer = formatAddr(conn.remoteAddr);
@@ -73,11 +79,22 @@ export class Connection {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        const answers: Answer[] = [];
+        let answers: Answer[] = [];
+        let answerChars = 0;
         let hangUp = false;
+        // The frames may point into `buffer`, which is not read into again
+        // before they are all answered, so awaiting a flush here is safe.
         for (const frame of splitter.push(buffer.subarray(0, n))) {
           const { answer, close } = this.#answerFrame(frame);
-          if (answer !== undefined) answers.push(answer);
+          if (answer !== undefined) {
+            answers.push(answer);
+            if (typeof answer === "string") answerChars += answer.length;
+          }
+          if (answerChars >= FLUSH_ANSWER_CHARS && !close) {
+            await this.#send(answers);
+            answers = [];
+            answerChars = 0;
+          }
           if (close) {
             hangUp = true;
             break;
@@ -94,6 +111,7 @@ export class Connection {
       if (!this.#closed) log.info(`client ${this.#peer}: ${describe(error)}`);
     } finally {
       this.close();
+      await this.#conn.closed;
       log.info(`client disconnected: ${this.#peer}`);
     }
   }

@@ -4,6 +4,7 @@ import {
   type ConnectionContext,
   formatAddr,
 } from "./connection.ts";
+import { createTlsContext, TlsServerConn } from "./tls.ts";
 
 const log = logger("server");
 
@@ -19,20 +20,23 @@ export interface TcpServerOptions {
 
 /** The TCP (or TLS) listener of the line protocol, tracking its clients. */
 export class TcpServer implements AsyncDisposable {
-  readonly #listener: Deno.Listener;
+  readonly #listener: Deno.TcpListener;
   readonly #context: ConnectionContext;
   readonly #maxConnections: number;
   readonly #connections = new Map<Connection, Promise<void>>();
   readonly #accepting: Promise<void>;
+  readonly #tls: ReturnType<typeof createTlsContext> | undefined;
 
   private constructor(
-    listener: Deno.Listener,
+    listener: Deno.TcpListener,
     context: ConnectionContext,
     maxConnections: number,
+    tls: ReturnType<typeof createTlsContext> | undefined,
   ) {
     this.#listener = listener;
     this.#context = context;
     this.#maxConnections = maxConnections;
+    this.#tls = tls;
     this.#accepting = this.#accept();
   }
 
@@ -42,10 +46,16 @@ export class TcpServer implements AsyncDisposable {
     context: ConnectionContext,
   ): TcpServer {
     const { hostname, port, tls } = options;
-    const listener = tls
-      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port });
-    return new TcpServer(listener, context, options.maxConnections);
+    // TLS runs over a plain TCP listener so that a connection can be closed
+    // before its handshake completes (see tls.ts).
+    const tlsContext = tls ? createTlsContext(tls) : undefined;
+    const listener = Deno.listen({ hostname, port });
+    return new TcpServer(
+      listener,
+      context,
+      options.maxConnections,
+      tlsContext,
+    );
   }
 
   /** The bound address, with the actual port. */
@@ -60,7 +70,7 @@ export class TcpServer implements AsyncDisposable {
 
   async #accept(): Promise<void> {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Deno.TcpConn;
       try {
         conn = await this.#listener.accept();
       } catch (error) {
@@ -80,8 +90,11 @@ export class TcpServer implements AsyncDisposable {
         conn.close();
         continue;
       }
-      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      const connection = new Connection(conn, this.#context);
+      conn.setNoDelay(true);
+      const connection = new Connection(
+        this.#tls ? new TlsServerConn(conn, this.#tls) : conn,
+        this.#context,
+      );
       const served = connection.serve().finally(() =>
         this.#connections.delete(connection)
       );

@@ -6,9 +6,7 @@ export const DAEMON_PERMISSIONS = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env",
   "--allow-run",
-  "--allow-sys",
 ];
 
 /** The result of a finished command. */

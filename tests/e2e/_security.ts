@@ -1,0 +1,183 @@
+/**
+ * Helpers shared by the security e2e tests (auth, TLS, limits): auth files,
+ * a throw-away TLS certificate made with `openssl`, raw conversations.
+ */
+import { TestClient } from "../_helpers/client.ts";
+
+/** The tokens of the spec's auth file example (configuration.md §4). */
+export const DEPLOY_SECRET = "sk_deploy_7f3a91";
+export const ADMIN_SECRET = "sk_admin_5c2e08";
+export const SPACED_SECRET = "open sesame, said Ali";
+
+/** The spec's example auth file plus a token whose secret holds spaces. */
+export const AUTH_TOML = `[token.deploy]
+secret = "${DEPLOY_SECRET}"
+namespace = "deploy."
+
+[token.admin]
+secret = "${ADMIN_SECRET}"
+namespace = "*"
+
+[token.spaced]
+secret = "${SPACED_SECRET}"
+namespace = "spaced."
+`;
+
+/** Writes a file with the given mode (the mode applies on create only). */
+export async function writeFile(
+  path: string,
+  text: string,
+  mode = 0o600,
+): Promise<string> {
+  await Deno.writeTextFile(path, text, { mode });
+  await Deno.chmod(path, mode);
+  return path;
+}
+
+/** A self-signed leaf certificate for 127.0.0.1 and localhost. */
+export interface TestCert {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly certPem: string;
+}
+
+/**
+ * Generates a P-256 certificate with `CA:FALSE` (Deno clients reject
+ * openssl's default `CA:TRUE` self-signed leaf) into `dir`.
+ */
+export async function makeCert(dir: string): Promise<TestCert> {
+  const certPath = `${dir}/cert.pem`;
+  const keyPath = `${dir}/key.pem`;
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`openssl failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  return { certPath, keyPath, certPem: await Deno.readTextFile(certPath) };
+}
+
+/** Opens a TLS connection that trusts `cert` and completes the handshake. */
+export async function connectTls(
+  port: number,
+  cert: TestCert,
+): Promise<TestClient> {
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port,
+    caCerts: [cert.certPem],
+  });
+  await conn.handshake();
+  return TestClient.wrap(conn);
+}
+
+/**
+ * Reads until the peer closes; a reset or abrupt TLS end counts as the
+ * close. Returns the text and when the close was seen (ms since `sinceMs`).
+ */
+export async function readToClose(
+  conn: Deno.Conn,
+  sinceMs = performance.now(),
+): Promise<{ text: string; afterMs: number }> {
+  const decoder = new TextDecoder();
+  const chunk = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(chunk);
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.UnexpectedEof ||
+        error instanceof Deno.errors.BrokenPipe
+      ) {
+        n = null;
+      } else {
+        throw error;
+      }
+    }
+    if (n === null) break;
+    text += decoder.decode(chunk.subarray(0, n), { stream: true });
+  }
+  return { text, afterMs: performance.now() - sinceMs };
+}
+
+/** Sends bytes, ignoring a peer that already hung up. */
+export async function sendAll(
+  conn: Deno.Conn,
+  data: string | Uint8Array,
+): Promise<void> {
+  const bytes = typeof data === "string"
+    ? new TextEncoder().encode(data)
+    : data;
+  try {
+    for (let written = 0; written < bytes.length;) {
+      written += await conn.write(bytes.subarray(written));
+    }
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.BrokenPipe)
+    ) throw error;
+  }
+}
+
+/** Opens a plain TCP connection to the daemon. */
+export function connectRaw(port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+/** Sends `text` on a new connection and returns all answered until close. */
+export async function talkUntilClose(
+  port: number,
+  text: string | Uint8Array,
+): Promise<{ text: string; afterMs: number }> {
+  using conn = await connectRaw(port);
+  const started = performance.now();
+  await sendAll(conn, text);
+  return await readToClose(conn, started);
+}
+
+/** A tiny seeded PRNG (mulberry32) so "random" input is reproducible. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `length` bytes from a seeded PRNG. */
+export function randomBytes(length: number, seed: number): Uint8Array {
+  const next = mulberry32(seed);
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+  return bytes;
+}
