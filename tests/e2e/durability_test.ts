@@ -1,0 +1,618 @@
+/**
+ * The durable logfile through the real daemon process: compaction output,
+ * read-only mode on a really full filesystem, file mode and replay warnings
+ * (spec: persistence.md §5, §6, §7, §8).
+ */
+import assert from "node:assert/strict";
+import { converse, TestClient, waitFor } from "../_helpers/client.ts";
+import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
+
+/** 2100-01-01T00:00:00Z: such jobs never fall due during a test. */
+const FAR_NS = 4_102_444_800_000_000_000n;
+const ENCODER = new TextEncoder();
+
+type Status = "planned" | "triggered" | "executed" | "failed";
+
+interface JobState {
+  readonly ns: bigint;
+  readonly status: Status;
+}
+
+/** A rule as sent: its runner is the type followed by the arguments. */
+interface RuleState {
+  readonly pattern: string;
+  readonly runner: readonly string[];
+}
+
+/** What the daemon acknowledged, as the test tracks it. */
+class Model {
+  readonly jobs = new Map<string, JobState>();
+  readonly rules = new Map<string, RuleState>();
+
+  /** The protocol lines that make this change, applied to the model. */
+  setJob(requestId: string, id: string, ns: bigint): string {
+    this.jobs.set(id, { ns, status: "planned" });
+    return `${requestId} SET ${token(id)} ${ns}`;
+  }
+
+  removeJob(requestId: string, id: string): string {
+    assert.ok(this.jobs.delete(id), `${id} is not there to remove`);
+    return `${requestId} REMOVE ${token(id)}`;
+  }
+
+  setRule(requestId: string, id: string, rule: RuleState): string {
+    this.rules.set(id, rule);
+    return `${requestId} RULE SET ${
+      [id, rule.pattern, ...rule.runner].map(token).join(" ")
+    }`;
+  }
+
+  removeRule(requestId: string, id: string): string {
+    assert.ok(this.rules.delete(id), `${id} is not there to remove`);
+    return `${requestId} REMOVERULE ${token(id)}`;
+  }
+
+  /**
+   * The logfile a compaction writes (spec: persistence.md §7): rules sorted
+   * by id, then jobs sorted by id, in byte order.
+   */
+  canonicalLines(): string[] {
+    const rules = sortByBytes([...this.rules.keys()]).map((id) => {
+      const { pattern, runner } = this.rules.get(id)!;
+      return `RULE SET ${[id, pattern, ...runner].map(token).join(" ")}`;
+    });
+    const jobs = sortByBytes([...this.jobs.keys()]).map((id) => {
+      const { ns, status } = this.jobs.get(id)!;
+      return `SET ${token(id)} ${ns} ${status}`;
+    });
+    return [...rules, ...jobs];
+  }
+
+  /** QUERY's job lines (without request id), sorted. */
+  queryLines(): string[] {
+    return [...this.jobs].map(([id, { ns, status }]) => `${id} ${status} ${ns}`)
+      .sort();
+  }
+
+  /** LISTRULES' lines (without request id): values raw, sorted. */
+  ruleLines(): string[] {
+    return [...this.rules].map(([id, { pattern, runner }]) =>
+      [id, pattern, ...runner].join(" ")
+    ).sort();
+  }
+}
+
+/**
+ * Writes a token canonically (spec: persistence.md §2), which the protocol
+ * also reads.
+ */
+function token(value: string): string {
+  if (value !== "" && !/[ \t"\\]/.test(value)) return value;
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Sorts strings by their UTF-8 bytes (UTF-16 order differs above U+FFFF). */
+function sortByBytes(values: string[]): string[] {
+  const keyed = values.map((value) => ({
+    value,
+    bytes: ENCODER.encode(value),
+  }));
+  keyed.sort((a, b) => {
+    const n = Math.min(a.bytes.length, b.bytes.length);
+    for (let i = 0; i < n; i++) {
+      if (a.bytes[i] !== b.bytes[i]) return a.bytes[i]! - b.bytes[i]!;
+    }
+    return a.bytes.length - b.bytes.length;
+  });
+  return keyed.map(({ value }) => value);
+}
+
+/** Compares long line lists, naming the first difference (no giant diff). */
+function assertSameLines(
+  actual: readonly string[],
+  expected: readonly string[],
+  what: string,
+): void {
+  const n = Math.max(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    if (actual[i] !== expected[i]) {
+      throw new assert.AssertionError({
+        message:
+          `${what}: ${actual.length} lines, ${expected.length} expected; ` +
+          `line ${i + 1} is ${JSON.stringify(actual[i])}, expected ${
+            JSON.stringify(expected[i])
+          }`,
+      });
+    }
+  }
+}
+
+/** Splits an answer into the data lines of `requestId`, checking its final OK. */
+function dataLines(answer: string, requestId: string): string[] {
+  const lines = answer.split("\n");
+  assert.equal(lines.pop(), "", "answer without final LF");
+  assert.equal(lines.pop(), `${requestId} OK`);
+  return lines.map((line) => {
+    assert.ok(line.startsWith(`${requestId} `), `unexpected line "${line}"`);
+    return line.slice(requestId.length + 1);
+  });
+}
+
+async function stat(port: number): Promise<Map<string, string>> {
+  const lines = dataLines(await converse(port, "s STAT\n"), "s");
+  return new Map(lines.map((line) => {
+    const space = line.indexOf(" ");
+    return [line.slice(0, space), line.slice(space + 1)];
+  }));
+}
+
+async function statValue(port: number, key: string): Promise<string> {
+  const value = (await stat(port)).get(key);
+  assert.ok(value !== undefined, `STAT has no ${key}`);
+  return value;
+}
+
+/** Checks QUERY and LISTRULES against the model. */
+async function assertState(port: number, model: Model, when: string) {
+  const jobs = dataLines(await converse(port, "q QUERY\n"), "q").sort();
+  assertSameLines(jobs, model.queryLines(), `QUERY ${when}`);
+  const rules = dataLines(await converse(port, "l LISTRULES\n"), "l").sort();
+  assert.deepEqual(rules, model.ruleLines(), `LISTRULES ${when}`);
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ztick-durability-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes `<dir>/<name>` listening on a free port; the logfile is `logfile`. */
+async function writeConfig(
+  dir: string,
+  name: string,
+  { logfile = `${dir}/logfile`, fsync = true, compressionIntervalS = 0 } = {},
+): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(
+    path,
+    `[controller]\nlisten = "127.0.0.1:0"\n` +
+      `[database]\nlogfile_path = "${logfile}"\n` +
+      `fsync_on_persist = ${fsync}\ncompression_interval = ${compressionIntervalS}\n`,
+  );
+  return path;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------ compaction
+
+Deno.test("compaction after 10,000 SETs leaves one canonical line per live job and rule, as dump --compact of the old file", async () => {
+  await withDir(async (dir) => {
+    const logfile = `${dir}/logfile`;
+    const model = new Model();
+    const lines: string[] = [];
+    let n = 0;
+    const next = () => `r${n++}`;
+    lines.push(
+      model.setRule(next(), "rule.a", {
+        pattern: "a.",
+        runner: ["shell", "echo a b"],
+      }),
+      model.setRule(next(), "rule.b", {
+        pattern: "b.",
+        runner: ["direct", "/bin/echo", "x y", ""],
+      }),
+      model.setRule(next(), "rule.c", {
+        pattern: "c.",
+        runner: ["http", "POST", "http://127.0.0.1:9/hook"],
+      }),
+      model.setRule(next(), "rule.d", {
+        pattern: "d.",
+        runner: ["shell", "true"],
+      }),
+      model.setRule(next(), "rule.e", {
+        pattern: "e.",
+        runner: ["redis", "redis://127.0.0.1:6379/0", "RPUSH", "queue"],
+      }),
+    );
+    // Ids that need quoting, and ids whose UTF-16 order is not byte order.
+    const odd = ["job\\x.1", 'q"id.1', "job.é", "job.ｚ", "job.😀"];
+    let sets = 0;
+    odd.forEach((id, i) => {
+      lines.push(model.setJob(next(), id, FAR_NS + BigInt(i)));
+      sets++;
+    });
+    // Due at once and matched by no rule: they end `failed` (persisted).
+    for (let i = 0; i < 5; i++) {
+      lines.push(model.setJob(next(), `due.${i}`, BigInt(i + 1)));
+      model.jobs.set(`due.${i}`, { ns: BigInt(i + 1), status: "failed" });
+      sets++;
+    }
+    // Shuffled ids, so nothing arrives in sorted order.
+    const ids = Array.from(
+      { length: 8990 },
+      (_, i) => `job.${(i * 7919) % 8990}`,
+    );
+    for (const id of ids) {
+      lines.push(model.setJob(next(), id, FAR_NS + BigInt(sets++)));
+    }
+    for (let i = 0; i < 1000; i++) {
+      const id = ids[(i * 13) % ids.length]!;
+      lines.push(model.setJob(next(), id, FAR_NS - BigInt(sets++)));
+    }
+    assert.equal(sets, 10_000);
+    for (let i = 0; i < 500; i++) {
+      lines.push(model.removeJob(next(), ids[(i * 17) % ids.length]!));
+    }
+    lines.push(
+      model.setRule(next(), "rule.d", {
+        pattern: "d.x",
+        runner: ["shell", 'echo "q" \\ done'],
+      }),
+      model.removeRule(next(), "rule.e"),
+    );
+
+    const before = await writeConfig(dir, "before.toml");
+    const first = await DaemonProcess.start(before);
+    try {
+      const answer = await converse(first.port, lines.join("\n") + "\n");
+      const expected = Array.from({ length: n }, (_, i) => `r${i} OK`);
+      assertSameLines(answer.split("\n").slice(0, -1), expected, "answers");
+      await waitFor(
+        async () =>
+          await statValue(first.port, "jobs_failed") === "5" || undefined,
+        { what: "the due jobs to fail" },
+      );
+      assert.equal(await first.stop("SIGTERM"), 0);
+    } finally {
+      await first.stop("SIGKILL");
+    }
+    const old = `${dir}/old-logfile`;
+    await Deno.copyFile(logfile, old);
+    assert.ok(
+      (await Deno.readTextFile(old)).split("\n").length > n,
+      "the old logfile should hold every record",
+    );
+
+    const after = await writeConfig(dir, "after.toml", {
+      compressionIntervalS: 1,
+    });
+    const canonical = model.canonicalLines();
+    const daemon = await DaemonProcess.start(after);
+    try {
+      await waitFor(
+        async () =>
+          await statValue(daemon.port, "compression") === "success" ||
+          undefined,
+        { what: "STAT compression success" },
+      );
+      const counts = await stat(daemon.port);
+      const text = await Deno.readTextFile(logfile);
+      assert.ok(text.endsWith("\n"));
+      const fileLines = text.slice(0, -1).split("\n");
+      assert.equal(
+        fileLines.length,
+        Number(counts.get("rules_total")) + Number(counts.get("jobs_total")),
+        "one line per live rule and job",
+      );
+      assert.equal(counts.get("rules_total"), "4");
+      assert.equal(counts.get("jobs_total"), String(model.jobs.size));
+      assertSameLines(fileLines, canonical, "compacted logfile");
+      assert.equal((await Deno.stat(logfile)).mode! & 0o777, 0o600);
+      assert.equal(await exists(`${logfile}.compact`), false);
+      await assertState(daemon.port, model, "after compaction");
+    } finally {
+      await daemon.stop("SIGKILL");
+    }
+
+    // dump --compact keeps the order of the last records: compare as sets.
+    const dump = await runZtick(["dump", old, "--compact"]);
+    assert.equal(dump.code, 0);
+    assert.equal(dump.stderr, "");
+    assert.ok(dump.stdout.endsWith("\n"));
+    assertSameLines(
+      dump.stdout.slice(0, -1).split("\n").sort(),
+      [...canonical].sort(),
+      "dump --compact of the old logfile",
+    );
+  });
+});
+
+// ------------------------------------------------------- read-only, full disk
+
+/** Why a tmpfs cannot be mounted here, or `undefined` when it can. */
+function probeMount(): string | undefined {
+  let dir: string | undefined;
+  try {
+    dir = Deno.makeTempDirSync({ prefix: "ztick_mount_probe_" });
+    const mounted = new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    if (!mounted.success) {
+      return new TextDecoder().decode(mounted.stderr).trim() ||
+        `exit ${mounted.code}`;
+    }
+    new Deno.Command("umount", { args: [dir] }).outputSync();
+    return undefined;
+  } catch (error) {
+    return String(error);
+  } finally {
+    if (dir !== undefined) Deno.removeSync(dir);
+  }
+}
+
+const MOUNT_PROBLEM = probeMount();
+
+/** Writes zeros until the filesystem is full; returns the bytes written. */
+async function fillDisk(path: string): Promise<number> {
+  using file = await Deno.open(path, { write: true, create: true });
+  let total = 0;
+  for (const size of [65536, 4096, 512, 1]) {
+    const chunk = new Uint8Array(size);
+    for (;;) {
+      try {
+        total += await file.write(chunk);
+      } catch (error) {
+        assert.match(String(error), /No space left on device/);
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+async function get(port: number, jobId: string): Promise<string> {
+  return (await converse(port, `g GET ${jobId}\n`)).trimEnd();
+}
+
+Deno.test({
+  name:
+    "a full disk makes the daemon read-only: reads work, mutations fail, due jobs wait; freeing space recovers" +
+    (MOUNT_PROBLEM === undefined
+      ? ""
+      : ` (skipped: cannot mount tmpfs: ${MOUNT_PROBLEM})`),
+  ignore: MOUNT_PROBLEM !== undefined,
+  async fn() {
+    await withDir(async (dir) => {
+      const disk = `${dir}/disk`;
+      const markers = `${dir}/markers`; // outside the full filesystem
+      await Deno.mkdir(disk);
+      await Deno.mkdir(markers);
+      const mounted = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=128k", "tmpfs", disk],
+      }).output();
+      assert.ok(mounted.success, "mount failed");
+      let daemon: DaemonProcess | undefined;
+      try {
+        const logfile = `${disk}/logfile`;
+        const config = await writeConfig(dir, "config.toml", { logfile });
+        daemon = await DaemonProcess.start(config);
+        const { port } = daemon;
+        const model = new Model();
+        const setUp = [
+          model.setRule("a", "rule.held", {
+            pattern: "held.",
+            runner: ["shell", `touch ${markers}/"$ZTICK_JOB_ID"`],
+          }),
+          model.setRule("b", "rule.other", {
+            pattern: "other.",
+            runner: ["shell", "true"],
+          }),
+          ...Array.from(
+            { length: 20 },
+            (_, i) => model.setJob(`k${i}`, `keep.${i}`, FAR_NS + BigInt(i)),
+          ),
+        ];
+        // Due while the disk is full: a few seconds is ample to fill it.
+        const dueNs = BigInt(Date.now() + 3000) * 1_000_000n;
+        setUp.push(model.setJob("h", "held.job", dueNs));
+        const answers = await converse(port, setUp.join("\n") + "\n");
+        assert.doesNotMatch(answers, /ERROR/);
+
+        const filler = `${disk}/filler`;
+        assert.ok(await fillDisk(filler) > 0);
+        // The logfile's last page may still take a few records.
+        using client = await TestClient.connect(port);
+        let failedAt: number | undefined;
+        for (let i = 0; failedAt === undefined && i < 5000; i++) {
+          const line = `f${i} SET fill.${i} ${FAR_NS}`;
+          const answer = await client.request(line);
+          if (answer === `f${i} OK`) {
+            model.jobs.set(`fill.${i}`, { ns: FAR_NS, status: "planned" });
+          } else {
+            assert.equal(answer, `f${i} ERROR`);
+            failedAt = i;
+          }
+        }
+        assert.ok(failedAt !== undefined, "the disk never filled up");
+        assert.ok(
+          BigInt(Date.now()) * 1_000_000n < dueNs,
+          "filling the disk took too long: held.job fell due before",
+        );
+        await daemon.waitForLog(/\[ERROR\] logfile: .*No space left on device/);
+
+        // Read-only: reads work, mutations fail at once.
+        assert.equal(await statValue(port, "persistence_writable"), "0");
+        assert.equal(await get(port, "keep.1"), `g OK planned ${FAR_NS + 1n}`);
+        assert.equal(await get(port, `fill.${failedAt}`), "g ERROR");
+        await assertState(port, model, "in read-only mode");
+        const refused = [
+          `w1 SET new.1 ${FAR_NS}`,
+          `w2 SET keep.1 ${FAR_NS}`,
+          "w3 REMOVE keep.2",
+          "w4 RULE SET rule.x x. shell true",
+          "w5 REMOVERULE rule.other",
+        ];
+        for (const line of refused) {
+          const requestId = line.split(" ")[0]!;
+          assert.equal(await client.request(line), `${requestId} ERROR`);
+          await daemon.waitForLog(
+            new RegExp(`\\[INFO\\] request ${requestId}: \\S`),
+          );
+        }
+        await assertState(port, model, "after refused mutations");
+
+        // The due job is held: it stays planned and its command does not run.
+        const heldUntil = Number(dueNs / 1_000_000n) + 1500;
+        while (Date.now() < heldUntil) {
+          assert.equal(await get(port, "held.job"), `g OK planned ${dueNs}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const held = await stat(port);
+        assert.equal(held.get("jobs_triggered"), "0");
+        assert.equal(held.get("persistence_writable"), "0");
+        assert.equal(await exists(`${markers}/held.job`), false);
+
+        // Space comes back: the daemon rewrites the file and leaves read-only.
+        await Deno.remove(filler);
+        await waitFor(
+          async () =>
+            await statValue(port, "persistence_writable") === "1" || undefined,
+          { what: "persistence_writable 1", timeoutMs: 5000 },
+        );
+        await daemon.waitForLog(/\[WARN\] logfile: recovered/);
+        await waitFor(
+          async () =>
+            (await get(port, "held.job")).startsWith("g OK executed ") ||
+            undefined,
+          { what: "held.job to run" },
+        );
+        model.jobs.set("held.job", { ns: dueNs, status: "executed" });
+        assert.equal(await exists(`${markers}/held.job`), true);
+        assert.equal(
+          await client.request(model.setJob("n1", "after.1", FAR_NS)),
+          "n1 OK",
+        );
+        await assertState(port, model, "after recovery");
+        client[Symbol.dispose]();
+
+        // What was acknowledged is what a restart finds.
+        assert.equal(await daemon.stop("SIGTERM"), 0);
+        daemon = await DaemonProcess.start(config);
+        assert.doesNotMatch(daemon.log, /\[WARN\]/);
+        await assertState(daemon.port, model, "after a restart");
+      } finally {
+        await daemon?.stop("SIGKILL");
+        const unmounted = await new Deno.Command("umount", { args: [disk] })
+          .output();
+        assert.ok(unmounted.success, "umount failed");
+      }
+    });
+  },
+});
+
+// ------------------------------------------------------ file mode and replay
+
+Deno.test("the daemon creates its logfile with mode 0600", async () => {
+  await withDir(async (dir) => {
+    const logfile = `${dir}/logfile`;
+    const daemon = await DaemonProcess.start(await writeConfig(dir, "c.toml"));
+    try {
+      assert.equal((await Deno.stat(logfile)).mode! & 0o777, 0o600);
+      assert.equal(
+        await converse(daemon.port, `r SET a.1 ${FAR_NS}\n`),
+        "r OK\n",
+      );
+      assert.equal((await Deno.stat(logfile)).mode! & 0o777, 0o600);
+    } finally {
+      await daemon.stop("SIGKILL");
+    }
+  });
+});
+
+/** The log lines before `loaded …`, and that line. */
+function startupLines(log: string): { warnings: string[]; loaded: string } {
+  const lines = log.split("\n");
+  const index = lines.findIndex((line) => line.startsWith("[INFO] loaded "));
+  assert.ok(index >= 0, `no loaded line in:\n${log}`);
+  return {
+    warnings: lines.slice(0, index).filter((line) =>
+      !line.startsWith("[INFO]")
+    ),
+    loaded: lines[index]!,
+  };
+}
+
+Deno.test("a torn tail and corrupt lines are logged before the loaded line, and the tail is cut off", async () => {
+  await withDir(async (dir) => {
+    const logfile = `${dir}/logfile`;
+    // Line 3 does not parse, line 5 is not UTF-8, the last line has no LF.
+    const head = [
+      "RULE SET rule.a a. shell true",
+      `SET a.1 ${FAR_NS} planned`,
+      "SET broken.1 not-a-number planned",
+      `SET a.2 ${FAR_NS + 1n} planned`,
+    ].join("\n") + "\n";
+    const tail = ["REMOVE a.1", `SET a.3 ${FAR_NS + 3n} planned`].join("\n") +
+      "\n";
+    const torn = `SET a.4 ${FAR_NS}`;
+    await Deno.writeFile(
+      logfile,
+      new Uint8Array([
+        ...ENCODER.encode(`${head}SET bad.`),
+        0xff,
+        0xfe,
+        ...ENCODER.encode(` ${FAR_NS} planned\n${tail}${torn}`),
+      ]),
+      { mode: 0o600 },
+    );
+    const withoutTail = (await Deno.readFile(logfile)).length - torn.length;
+    const config = await writeConfig(dir, "c.toml");
+    const daemon = await DaemonProcess.start(config);
+    let skipped: string[];
+    try {
+      const { warnings, loaded } = startupLines(daemon.log);
+      skipped = warnings.slice(0, 2);
+      assert.equal(warnings.length, 3, warnings.join("\n"));
+      assert.match(warnings[0]!, /^\[WARN\] logfile: line 3 skipped: \S.*$/);
+      assert.equal(
+        warnings[1],
+        "[WARN] logfile: line 5 skipped: invalid UTF-8",
+      );
+      assert.equal(
+        warnings[2],
+        `[WARN] logfile: dropped incomplete last line (${torn.length} bytes)`,
+      );
+      assert.equal(loaded, "[INFO] loaded 2 jobs, 1 rules");
+      assert.equal((await Deno.stat(logfile)).size, withoutTail);
+      // The next record starts on a line of its own.
+      assert.equal(
+        await converse(daemon.port, `r SET a.5 ${FAR_NS}\n`),
+        "r OK\n",
+      );
+      const text = await Deno.readFile(logfile);
+      assert.equal(
+        new TextDecoder().decode(text.subarray(withoutTail)),
+        `SET a.5 ${FAR_NS} planned\n`,
+      );
+      assert.equal(await daemon.stop("SIGTERM"), 0);
+    } finally {
+      await daemon.stop("SIGKILL");
+    }
+    // Corrupt lines stay until a compaction; the torn tail is gone for good.
+    const again = await DaemonProcess.start(config);
+    try {
+      const { warnings, loaded } = startupLines(again.log);
+      assert.deepEqual(warnings, skipped);
+      assert.equal(loaded, "[INFO] loaded 3 jobs, 1 rules");
+      assert.equal(await get(again.port, "a.4"), "g ERROR");
+      assert.equal(await get(again.port, "a.1"), "g ERROR");
+      assert.equal(await get(again.port, "a.5"), `g OK planned ${FAR_NS}`);
+    } finally {
+      await again.stop("SIGKILL");
+    }
+  });
+});
