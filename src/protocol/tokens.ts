@@ -29,8 +29,9 @@ export interface Tokens {
 export function tokenize(line: string): Tokens {
   if (!line.includes('"')) {
     const tokens = line.split(" ").filter((token) => token !== "");
+    if (!FORBIDDEN.test(line)) return { tokens };
     const bad = tokens.findIndex((token) => FORBIDDEN.test(token));
-    return bad === -1 ? { tokens } : {
+    return {
       tokens: tokens.slice(0, bad),
       error: "control character in token",
     };

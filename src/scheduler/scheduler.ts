@@ -98,7 +98,12 @@ export class Scheduler {
     switch (mutation.kind) {
       case "set": {
         const { id, executionNs, status } = mutation.job;
-        this.#store({ id, executionNs, status, seq: ++this.#seq });
+        this.#store({
+          id,
+          executionNs,
+          status,
+          seq: ++this.#seq,
+        });
         break;
       }
       case "remove":
@@ -153,14 +158,16 @@ export class Scheduler {
         if (!isInside(namespace, command.jobId)) return outside(command.jobId);
         if (!this.#options.journal.writable) return READ_ONLY;
         const previous = this.#jobs.get(command.jobId);
+        const { jobId: id, executionNs } = command;
         const entry: JobEntry = {
-          id: command.jobId,
-          executionNs: command.executionNs,
+          id,
+          executionNs,
           status: "planned",
           seq: ++this.#seq,
         };
         this.#store(entry);
-        return this.#commit({ kind: "set", job: { ...entry } }, () => {
+        const job: Job = { id, executionNs, status: "planned" };
+        return this.#commit({ kind: "set", job }, () => {
           if (this.#jobs.get(entry.id) !== entry) return;
           if (previous) this.#store(previous);
           else this.#unstore(entry.id);

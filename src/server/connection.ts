@@ -38,7 +38,57 @@ export interface Authenticator {
   readonly failureDelayMs: number;
 }
 
-type Answer = string | Promise<string> | undefined;
+/**
+ * The answers to one chunk of requests, in order. Mutations wait for their
+ * journal group; a group that fails turns its answers into `ERROR`.
+ */
+class AnswerBatch {
+  readonly texts: string[] = [];
+  chars = 0;
+  readonly #waits: {
+    index: number;
+    requestId: string;
+    committed: Promise<void>;
+  }[] = [];
+
+  add(text: string): void {
+    this.texts.push(text);
+    this.chars += text.length;
+  }
+
+  /** Adds an answer that holds until `committed` settles. */
+  addCommitted(
+    text: string,
+    requestId: string,
+    committed: Promise<void>,
+  ): void {
+    this.#waits.push({ index: this.texts.length, requestId, committed });
+    this.add(text);
+  }
+
+  /** Waits for every mutation's record and returns the text to write. */
+  async settle(): Promise<string> {
+    const waits = this.#waits;
+    if (waits.length > 0) {
+      // Records of one group share a promise: await each once.
+      const distinct = new Set(waits.map((wait) => wait.committed));
+      const failed = new Map<Promise<void>, unknown>();
+      await Promise.all(
+        [...distinct].map((p) => p.catch((error) => failed.set(p, error))),
+      );
+      for (const { index, requestId, committed } of waits) {
+        if (!failed.has(committed)) continue;
+        log.info(
+          `request ${requestId}: not persisted: ${
+            describe(failed.get(committed))
+          }`,
+        );
+        this.texts[index] = `${requestId} ERROR\n`;
+      }
+    }
+    return this.texts.join("");
+  }
+}
 
 /**
  * Serves one client: reads lines, answers each in order with one write per
@@ -79,25 +129,16 @@ export class Connection {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        let answers: Answer[] = [];
-        let answerChars = 0;
+        let answers = new AnswerBatch();
         let hangUp = false;
         // The frames may point into `buffer`, which is not read into again
         // before they are all answered, so awaiting a flush here is safe.
         for (const frame of splitter.push(buffer.subarray(0, n))) {
-          const { answer, close } = this.#answerFrame(frame);
-          if (answer !== undefined) {
-            answers.push(answer);
-            if (typeof answer === "string") answerChars += answer.length;
-          }
-          if (answerChars >= FLUSH_ANSWER_CHARS && !close) {
+          hangUp = this.#answerFrame(frame, answers);
+          if (hangUp) break;
+          if (answers.chars >= FLUSH_ANSWER_CHARS) {
             await this.#send(answers);
-            answers = [];
-            answerChars = 0;
-          }
-          if (close) {
-            hangUp = true;
-            break;
+            answers = new AnswerBatch();
           }
         }
         splitter.detach();
@@ -128,58 +169,56 @@ export class Connection {
     }
   }
 
-  async #send(answers: Answer[]): Promise<void> {
-    if (answers.length === 0) return;
-    const lines = answers.some((a) => typeof a !== "string")
-      ? await Promise.all(answers)
-      : answers as string[];
-    const bytes = ENCODER.encode(lines.join(""));
+  async #send(answers: AnswerBatch): Promise<void> {
+    if (answers.texts.length === 0) return;
+    const bytes = ENCODER.encode(await answers.settle());
     for (let written = 0; written < bytes.length;) {
       written += await this.#conn.write(bytes.subarray(written));
     }
   }
 
-  #answerFrame(frame: Frame): { answer?: Answer; close?: boolean } {
+  /** Answers one line into `answers`; returns whether to hang up after. */
+  #answerFrame(frame: Frame, answers: AnswerBatch): boolean {
+    let bytes: Uint8Array;
+    let problem: string | undefined;
+    let line = "";
     if (frame.kind === "overlong") {
-      const requestId = readRequestId(frame.head, true);
-      log.info(
-        `request ${requestId ?? "(unreadable)"}: line longer than 4096 bytes`,
-      );
-      if (this.#namespace === undefined) return this.#refuse();
-      return {
-        answer: requestId === undefined ? undefined : `${requestId} ERROR\n`,
-      };
+      bytes = frame.head;
+      problem = "line longer than 4096 bytes";
+    } else {
+      bytes = frame.bytes;
+      if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+      try {
+        line = UTF8.decode(bytes);
+      } catch {
+        problem = "invalid UTF-8";
+      }
     }
-    let bytes = frame.bytes;
-    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
-    let line: string;
-    try {
-      line = UTF8.decode(bytes);
-    } catch {
-      if (this.#namespace === undefined) return this.#refuse();
-      const requestId = readRequestId(bytes, false);
-      log.info(`request ${requestId ?? "(unreadable)"}: invalid UTF-8`);
-      return {
-        answer: requestId === undefined ? undefined : `${requestId} ERROR\n`,
-      };
+    if (problem !== undefined) {
+      if (this.#namespace === undefined) return this.#refuse(answers);
+      const requestId = readRequestId(bytes, frame.kind === "overlong");
+      log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
+      if (requestId !== undefined) answers.add(`${requestId} ERROR\n`);
+      return false;
     }
-    if (isBlank(line)) return {};
-    return this.#answerRequest(parseRequest(line));
+    if (isBlank(line)) return false;
+    return this.#answerRequest(parseRequest(line), answers);
   }
 
-  #answerRequest(request: Request): { answer?: Answer; close?: boolean } {
+  #answerRequest(request: Request, answers: AnswerBatch): boolean {
     const namespace = this.#namespace;
-    if (request.kind === "auth") return this.#authenticate(request.secret);
-    if (namespace === undefined) return this.#refuse();
+    if (request.kind === "auth") {
+      return this.#authenticate(request.secret, answers);
+    }
+    if (namespace === undefined) return this.#refuse(answers);
     if (request.kind === "invalid") {
       log.info(
         `request ${request.requestId ?? "(unreadable)"}: ${request.reason}`,
       );
-      return {
-        answer: request.requestId === undefined
-          ? undefined
-          : `${request.requestId} ERROR\n`,
-      };
+      if (request.requestId !== undefined) {
+        answers.add(`${request.requestId} ERROR\n`);
+      }
+      return false;
     }
     const { requestId, command } = request;
     log.debug(() =>
@@ -192,56 +231,62 @@ export class Connection {
       for (const [key, value] of this.#context.stat()) {
         text += `${requestId} ${key} ${value}\n`;
       }
-      return { answer: `${text}${requestId} OK\n` };
+      answers.add(`${text}${requestId} OK\n`);
+      return false;
     }
     let reply: Reply;
     try {
       reply = this.#context.handle(command, namespace);
     } catch (error) {
       log.error(`request ${requestId}: ${describe(error)}`);
-      return { answer: `${requestId} ERROR\n` };
+      answers.add(`${requestId} ERROR\n`);
+      return false;
     }
     if (!reply.ok) {
       log.info(`request ${requestId}: ${reply.reason}`);
-      return { answer: `${requestId} ERROR\n` };
+      answers.add(`${requestId} ERROR\n`);
+      return false;
     }
     let text = "";
-    for (const line of reply.lines ?? []) text += `${requestId} ${line}\n`;
+    if (reply.lines !== undefined) {
+      for (const line of reply.lines) text += `${requestId} ${line}\n`;
+    }
     text += reply.body === undefined
       ? `${requestId} OK\n`
       : `${requestId} OK ${reply.body}\n`;
-    if (reply.committed === undefined) return { answer: text };
-    return {
-      answer: reply.committed.then(() => text, (error) => {
-        log.info(`request ${requestId}: not persisted: ${describe(error)}`);
-        return `${requestId} ERROR\n`;
-      }),
-    };
+    if (reply.committed === undefined) answers.add(text);
+    else answers.addCommitted(text, requestId, reply.committed);
+    return false;
   }
 
-  #authenticate(
-    secret: string | undefined,
-  ): { answer?: Answer; close?: boolean } {
+  #authenticate(secret: string | undefined, answers: AnswerBatch): boolean {
     const { auth } = this.#context;
-    if (auth === undefined) return { answer: "OK\n" };
+    if (auth === undefined) {
+      answers.add("OK\n");
+      return false;
+    }
     if (this.#namespace !== undefined) {
       log.info(`client ${this.#peer}: AUTH after authentication refused`);
-      return { answer: "ERROR\n" };
+      answers.add("ERROR\n");
+      return false;
     }
     const namespace = secret === undefined ? undefined : auth.verify(secret);
     if (namespace === undefined) {
       log.info(`client ${this.#peer}: authentication failed`);
-      return { answer: "ERROR\n", close: true };
+      answers.add("ERROR\n");
+      return true;
     }
     this.#namespace = namespace;
     clearTimeout(this.#deadline);
-    return { answer: "OK\n" };
+    answers.add("OK\n");
+    return false;
   }
 
   /** Any other line before AUTH: `ERROR`, then close (spec: protocol.md §9). */
-  #refuse(): { answer: Answer; close: boolean } {
+  #refuse(answers: AnswerBatch): boolean {
     log.info(`client ${this.#peer}: request before AUTH refused`);
-    return { answer: "ERROR\n", close: true };
+    answers.add("ERROR\n");
+    return true;
   }
 }
 
