@@ -371,3 +371,52 @@ Deno.test("dump prints a logfile through the command line", async () => {
     assert.equal(missing.stderr, `error: file not found: ${dir}/absent\n`);
   });
 });
+
+Deno.test("an unreadable config or auth file stops the daemon with `cannot read … Permission denied`", async () => {
+  // Root reads mode-000 files; without the DAC capabilities it gets EACCES
+  // like any other user, so under root the daemon runs through setpriv.
+  const asRoot = Deno.uid() === 0;
+  const prefix = asRoot
+    ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+    : [];
+  await withDir(async (dir) => {
+    const locked = `${dir}/locked.toml`;
+    await Deno.writeTextFile(locked, "", { mode: 0o000 });
+    const withAuth = await writeConfig(dir, "", "127.0.0.1:0");
+    await Deno.writeTextFile(
+      withAuth,
+      `[controller]\nlisten = "127.0.0.1:0"\nauth_file = "${locked}"\n`,
+    );
+    for (
+      const [config, message] of [[locked, "config"], [
+        withAuth,
+        "auth file",
+      ]] as const
+    ) {
+      const [program, ...args] = [
+        ...prefix,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "main.ts",
+        "-c",
+        config,
+      ];
+      const output = await new Deno.Command(program!, {
+        args,
+        cwd: new URL("../..", import.meta.url).pathname,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        signal: AbortSignal.timeout(30_000),
+      }).output();
+      // The auth file is read after logging starts: info lines come first.
+      assert.equal(
+        new TextDecoder().decode(output.stderr).split("\n").at(-2),
+        `error: ${message}: cannot read ${locked}: Permission denied (os error 13)`,
+      );
+      assert.equal(output.code, 1);
+    }
+  });
+});

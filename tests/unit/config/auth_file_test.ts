@@ -297,19 +297,6 @@ Deno.test("loadAuthFile() reports a directory as unreadable", async () => {
   );
 });
 
-Deno.test({
-  name: "loadAuthFile() reports a file without read permission",
-  ignore: Deno.uid() === 0, // root reads everything
-  async fn() {
-    await using dir = await tempDir();
-    const path = await writeFile(`${dir.path}/auth.toml`, AUTH_TOML, 0o000);
-    await assertLoadError(
-      path,
-      `auth file: cannot read ${path}: Permission denied (os error 13)`,
-    );
-  },
-});
-
 Deno.test("loadAuthFile() reports TOML errors as auth file errors", async () => {
   await using dir = await tempDir();
   const path = await writeFile(`${dir.path}/auth.toml`, "[token.a\n");

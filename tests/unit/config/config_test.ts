@@ -801,21 +801,6 @@ Deno.test("loadConfig() reports a directory as unreadable", async () => {
   );
 });
 
-Deno.test({
-  name: "loadConfig() reports a file without read permission",
-  ignore: Deno.uid() === 0, // root reads everything
-  async fn() {
-    await using dir = await tempDir();
-    const path = `${dir.path}/locked.toml`;
-    await Deno.writeTextFile(path, "", { mode: 0o000 });
-    await Deno.chmod(path, 0o000);
-    await assertLoadError(
-      path,
-      `config: cannot read ${path}: Permission denied (os error 13)`,
-    );
-  },
-});
-
 Deno.test("loadConfig() reports invalid UTF-8 as invalid TOML", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/latin1.toml`;
