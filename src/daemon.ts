@@ -1,9 +1,10 @@
 import { loadAuthFile } from "./config/auth_file.ts";
 import type { Config } from "./config/config.ts";
+import type { Mutation } from "./domain/mutation.ts";
 import { logger } from "./log.ts";
 import { LogfileJournal } from "./persistence/logfile_journal.ts";
 import { MemoryJournal } from "./persistence/memory_journal.ts";
-import { replayLogfile } from "./persistence/replay.ts";
+import { replayLogfileInto } from "./persistence/replay.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
 import { type Clock, type Journal, SYSTEM_CLOCK } from "./scheduler/ports.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
@@ -89,15 +90,26 @@ export class Daemon implements AsyncDisposable {
       journal = new MemoryJournal();
       scheduler = new Scheduler({ ...schedulerOptions, journal });
     } else {
-      const { mutations, warnings } = await replayLogfile(database.logfilePath);
-      for (const warning of warnings) log.warn(warning);
+      // Records go straight into the scheduler as they are read, so a large
+      // logfile is never held in memory twice; the journal opens (and may
+      // compact) only once replay and its torn-tail repair are done.
+      const opening = new OpeningJournal();
+      const restoring = new Scheduler({
+        ...schedulerOptions,
+        journal: opening,
+      });
+      scheduler = restoring;
+      const warnings = await replayLogfileInto(
+        database.logfilePath,
+        (mutation) => restoring.restore(mutation),
+      );
       journal = await LogfileJournal.open(database.logfilePath, {
         fsync: database.fsyncOnPersist,
         compactionIntervalS: database.compressionIntervalS,
-        snapshot: () => scheduler!.snapshot(),
+        snapshot: () => restoring.snapshot(),
       });
-      scheduler = new Scheduler({ ...schedulerOptions, journal });
-      for (const mutation of mutations) scheduler.restore(mutation);
+      opening.target = journal;
+      for (const warning of warnings) log.warn(warning);
     }
     scheduler.settleInterrupted();
     const { jobs, rules } = scheduler.size;
@@ -159,6 +171,21 @@ export class Daemon implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
+  }
+}
+
+/** Stands for the logfile journal while replay fills the scheduler. */
+class OpeningJournal implements Journal {
+  target: Journal | undefined;
+
+  get writable(): boolean {
+    return this.target?.writable ?? false;
+  }
+
+  append(mutation: Mutation, undo?: () => void): Promise<void> {
+    if (this.target) return this.target.append(mutation, undo);
+    undo?.();
+    return Promise.reject(new Error("the logfile is not open yet"));
   }
 }
 

@@ -76,6 +76,24 @@ export interface ByteReader {
  */
 export async function replayLogfile(path: string): Promise<Replayed> {
   const mutations: Mutation[] = [];
+  const warnings = await replayLogfileInto(
+    path,
+    (mutation) => mutations.push(mutation),
+  );
+  return { mutations, warnings };
+}
+
+/**
+ * Replays like {@link replayLogfile}, handing each record to `apply` as it
+ * is read instead of keeping them all, so a large logfile is never held in
+ * memory twice. Returns the warnings.
+ *
+ * @throws {LogfileError} as {@link replayLogfile} does.
+ */
+export async function replayLogfileInto(
+  path: string,
+  apply: (mutation: Mutation) => void,
+): Promise<string[]> {
   const warnings: string[] = [];
   const tempPath = `${path}.compact`;
   let removeError: unknown;
@@ -109,7 +127,7 @@ export async function replayLogfile(path: string): Promise<Replayed> {
       }
       try {
         const mutation = parseCanonicalSet(line) ?? parseRecord(line);
-        if (mutation !== undefined) mutations.push(mutation);
+        if (mutation !== undefined) apply(mutation);
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
         warnings.push(`logfile: line ${lineNumber} skipped: ${error.message}`);
@@ -131,7 +149,7 @@ export async function replayLogfile(path: string): Promise<Replayed> {
   } finally {
     file.close();
   }
-  return { mutations, warnings };
+  return warnings;
 }
 
 /**
