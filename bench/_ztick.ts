@@ -1,0 +1,104 @@
+/**
+ * Starts the ztick daemon the way a user does: `deno run … main.ts -c
+ * <config>` in a subprocess, port 0, a real logfile in a temp dir; the port
+ * comes from the `listening on` line.
+ *
+ * @module
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { Proc, tempDir } from "./_procs.ts";
+
+/** The project root (the folder holding main.ts). */
+export const PROJECT_ROOT = fromFileUrl(new URL("../", import.meta.url));
+
+/** The permissions `deno task start` gives the daemon. */
+export const DAEMON_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/** What differs between the daemons a run starts. */
+export interface ZtickOptions {
+  readonly fsync: boolean;
+  /** `[database] compression_interval`; 0 (default here) disables it. */
+  readonly compressionIntervalS?: number;
+  /** `[log] level`; `info` is the lowest that prints `listening on`. */
+  readonly logLevel?: string;
+  readonly concurrency?: number;
+  /** Reuse this dir (and its logfile) instead of a fresh temp dir. */
+  readonly dir?: string;
+  /** Write a V8 CPU profile into this dir (`--cpu-prof`). */
+  readonly cpuProfDir?: string;
+  /** Extra V8 flags, e.g. `--trace-gc` (diagnostics). */
+  readonly v8Flags?: readonly string[];
+  /** How long replay may take before `listening on`. */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running daemon. */
+export interface Ztick {
+  readonly proc: Proc;
+  readonly port: number;
+  readonly dir: string;
+  readonly logfile: string;
+  /** From spawn to the `listening on` line, in ms. */
+  readonly startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** Writes a config file and starts the daemon; resolves once it listens. */
+export async function startZtick(options: ZtickOptions): Promise<Ztick> {
+  const dir = options.dir ?? await tempDir("ztick");
+  const logfile = `${dir}/logfile`;
+  const configPath = `${dir}/ztick.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    [
+      "[log]",
+      `level = "${options.logLevel ?? "info"}"`,
+      "[controller]",
+      `listen = "127.0.0.1:0"`,
+      "[database]",
+      `persistence = "logfile"`,
+      `logfile_path = "${logfile}"`,
+      `fsync_on_persist = ${options.fsync}`,
+      `compression_interval = ${options.compressionIntervalS ?? 0}`,
+      "[execution]",
+      `concurrency = ${options.concurrency ?? 16}`,
+      "",
+    ].join("\n"),
+  );
+  const args = ["run", ...DAEMON_PERMISSIONS];
+  if (options.cpuProfDir) {
+    args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+  }
+  if (options.v8Flags?.length) {
+    args.push(`--v8-flags=${options.v8Flags.join(",")}`);
+  }
+  args.push("main.ts", "-c", configPath);
+  const proc = new Proc("ztick", Deno.execPath(), args, {
+    cwd: PROJECT_ROOT,
+    env: { RUST_BACKTRACE: "0" },
+  });
+  const line = await proc.waitForLine(
+    /listening on 127\.0\.0\.1:(\d+)/,
+    options.startTimeoutMs ?? 60_000,
+  );
+  return {
+    proc,
+    port: Number(line.match[1]),
+    dir,
+    logfile,
+    startupMs: line.atMs - proc.spawnedMs,
+    async stop() {
+      const status = await proc.stop(15_000);
+      if (status.signal === "SIGKILL") {
+        throw new Error("ztick did not stop on SIGTERM within 15 s");
+      }
+    },
+  };
+}
