@@ -2,15 +2,7 @@
 import assert from "node:assert/strict";
 import { converse } from "../_helpers/client.ts";
 import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
-
-async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-cli-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../_helpers/fs.ts";
 
 /** Writes a config file listening on a free port with its logfile in `dir`. */
 async function writeConfig(
@@ -155,7 +147,7 @@ const STARTUP_ERRORS: [string, string][] = [
 ];
 
 Deno.test("every configuration startup error prints its line and exits 1 (configuration.md §3)", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     for (const [toml, message] of STARTUP_ERRORS) {
       const path = `${dir}/bad.toml`;
       await Deno.writeTextFile(`${dir}/plain.txt`, "", { mode: 0o644 });
@@ -178,7 +170,7 @@ Deno.test("every configuration startup error prints its line and exits 1 (config
 });
 
 Deno.test("startup errors of the file itself, the listen address, the logfile and the port", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const missing = await runZtick(["-c", `${dir}/absent.toml`]);
     assert.equal(missing.code, 1);
     assert.match(
@@ -245,7 +237,7 @@ Deno.test("startup errors of the file itself, the listen address, the logfile an
 });
 
 Deno.test("the startup lines come in the spec's order, readiness last; SIGTERM exits 0", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const config = await writeConfig(dir);
     const daemon = await DaemonProcess.start(config);
     const lines = daemon.log.trimEnd().split("\n");
@@ -260,14 +252,14 @@ Deno.test("the startup lines come in the spec's order, readiness last; SIGTERM e
 });
 
 Deno.test("SIGINT also stops the daemon with exit 0", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const daemon = await DaemonProcess.start(await writeConfig(dir));
     assert.equal(await daemon.stop("SIGINT"), 0);
   });
 });
 
 Deno.test("a restart after SIGTERM keeps every job, rule and status; executed jobs do not run again", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const config = await writeConfig(dir);
     const counter = `${dir}/runs`;
     const now = BigInt(Date.now()) * 1_000_000n;
@@ -320,7 +312,7 @@ Deno.test("a restart after SIGTERM keeps every job, rule and status; executed jo
 });
 
 Deno.test("a job left triggered by a crash runs again once at the next start", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const config = await writeConfig(dir);
     const counter = `${dir}/runs`;
     await Deno.writeTextFile(
@@ -348,7 +340,7 @@ Deno.test("a job left triggered by a crash runs again once at the next start", a
 });
 
 Deno.test("dump prints a logfile through the command line", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     await Deno.writeTextFile(
       `${dir}/logfile`,
       "SET a 1 planned\nREMOVE a\nSET b 2 executed\n",
@@ -379,7 +371,7 @@ Deno.test("an unreadable config or auth file stops the daemon with `cannot read 
   const prefix = asRoot
     ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
     : [];
-  await withDir(async (dir) => {
+  await withTempDir("ztick-cli-", async (dir) => {
     const locked = `${dir}/locked.toml`;
     await Deno.writeTextFile(locked, "", { mode: 0o000 });
     const withAuth = await writeConfig(dir, "", "127.0.0.1:0");

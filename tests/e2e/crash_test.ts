@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { converse, TestClient } from "../_helpers/client.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
+import { withTempDir } from "../_helpers/fs.ts";
 
 const SEED = readSeed();
 // deno-lint-ignore no-console
@@ -303,15 +304,6 @@ async function pollFast(
   }
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-crash-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function writeConfig(
   dir: string,
   compressionIntervalS: number,
@@ -335,7 +327,7 @@ async function restart(config: string): Promise<DaemonProcess> {
 
 Deno.test(`SIGKILL during a flood of SETs and REMOVEs loses no acknowledged mutation (seed ${SEED})`, async () => {
   const cycles = 20;
-  await withDir(async (dir) => {
+  await withTempDir("ztick-crash-", async (dir) => {
     const config = await writeConfig(dir, 0);
     const lanes = Array.from({ length: 6 }, (_, i) => new Lane(`c${i}.`, 300));
     const random = derive(1);
@@ -412,7 +404,7 @@ async function preload(
 }
 
 Deno.test(`SIGKILL during and right after a compaction loses no acknowledged mutation (seed ${SEED})`, async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-crash-", async (dir) => {
     const logfile = `${dir}/logfile`;
     const temp = `${logfile}.compact`;
     const loaded = await preload(logfile, 150_000, derive(2));

@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { converse, TestClient, waitFor } from "../_helpers/client.ts";
 import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
+import { probeMount, withTempDir } from "../_helpers/fs.ts";
+
+const MOUNT_PROBLEM = probeMount();
 
 /** 2100-01-01T00:00:00Z: such jobs never fall due during a test. */
 const FAR_NS = 4_102_444_800_000_000_000n;
@@ -160,15 +163,6 @@ async function assertState(port: number, model: Model, when: string) {
   assert.deepEqual(rules, model.ruleLines(), `LISTRULES ${when}`);
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-durability-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** Writes `<dir>/<name>` listening on a free port; the logfile is `logfile`. */
 async function writeConfig(
   dir: string,
@@ -198,7 +192,7 @@ async function exists(path: string): Promise<boolean> {
 // ------------------------------------------------------------------ compaction
 
 Deno.test("compaction after 10,000 SETs leaves one canonical line per live job and rule, as dump --compact of the old file", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-durability-", async (dir) => {
     const logfile = `${dir}/logfile`;
     const model = new Model();
     const lines: string[] = [];
@@ -331,31 +325,6 @@ Deno.test("compaction after 10,000 SETs leaves one canonical line per live job a
 
 // ------------------------------------------------------- read-only, full disk
 
-/** Why a tmpfs cannot be mounted here, or `undefined` when it can. */
-function probeMount(): string | undefined {
-  let dir: string | undefined;
-  try {
-    dir = Deno.makeTempDirSync({ prefix: "ztick_mount_probe_" });
-    const mounted = new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      stdout: "null",
-      stderr: "piped",
-    }).outputSync();
-    if (!mounted.success) {
-      return new TextDecoder().decode(mounted.stderr).trim() ||
-        `exit ${mounted.code}`;
-    }
-    new Deno.Command("umount", { args: [dir] }).outputSync();
-    return undefined;
-  } catch (error) {
-    return String(error);
-  } finally {
-    if (dir !== undefined) Deno.removeSync(dir);
-  }
-}
-
-const MOUNT_PROBLEM = probeMount();
-
 /** Writes zeros until the filesystem is full; returns the bytes written. */
 async function fillDisk(path: string): Promise<number> {
   using file = await Deno.open(path, { write: true, create: true });
@@ -386,7 +355,7 @@ Deno.test({
       : ` (skipped: cannot mount tmpfs: ${MOUNT_PROBLEM})`),
   ignore: MOUNT_PROBLEM !== undefined,
   async fn() {
-    await withDir(async (dir) => {
+    await withTempDir("ztick-durability-", async (dir) => {
       const disk = `${dir}/disk`;
       const markers = `${dir}/markers`; // outside the full filesystem
       await Deno.mkdir(disk);
@@ -517,7 +486,7 @@ Deno.test({
 // ------------------------------------------------------ file mode and replay
 
 Deno.test("the daemon creates its logfile with mode 0600", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-durability-", async (dir) => {
     const logfile = `${dir}/logfile`;
     const daemon = await DaemonProcess.start(await writeConfig(dir, "c.toml"));
     try {
@@ -547,7 +516,7 @@ function startupLines(log: string): { warnings: string[]; loaded: string } {
 }
 
 Deno.test("a torn tail and corrupt lines are logged before the loaded line, and the tail is cut off", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ztick-durability-", async (dir) => {
     const logfile = `${dir}/logfile`;
     // Line 3 does not parse, line 5 is not UTF-8, the last line has no LF.
     const head = [

@@ -14,6 +14,9 @@ import {
   SAMPLE_MUTATIONS,
   testJournalContract,
 } from "../../_contracts/journal_contract.ts";
+import { probeMount } from "../../_helpers/fs.ts";
+
+const MOUNT_PROBLEM = probeMount();
 
 // ---------------------------------------------------------------- helpers
 
@@ -811,30 +814,6 @@ Deno.test("LogfileJournal close() abandons a running compaction and removes its 
 });
 
 // ---------------------------------------------------------------- real full disk
-
-function probeMount(): string | undefined {
-  let dir: string | undefined;
-  try {
-    dir = Deno.makeTempDirSync({ prefix: "ztick_mount_probe_" });
-    const mounted = new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      stdout: "null",
-      stderr: "piped",
-    }).outputSync();
-    if (!mounted.success) {
-      return new TextDecoder().decode(mounted.stderr).trim() ||
-        `exit ${mounted.code}`;
-    }
-    new Deno.Command("umount", { args: [dir] }).outputSync();
-    return undefined;
-  } catch (error) {
-    return String(error);
-  } finally {
-    if (dir !== undefined) Deno.removeSync(dir);
-  }
-}
-
-const MOUNT_PROBLEM = probeMount();
 
 Deno.test({
   name:
