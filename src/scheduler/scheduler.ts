@@ -165,7 +165,7 @@ export class Scheduler {
           status: "planned",
           seq: ++this.#seq,
         };
-        this.#store(entry);
+        this.#store(entry, previous);
         const job: Job = { id, executionNs, status: "planned" };
         return this.#commit({ kind: "set", job }, () => {
           if (this.#jobs.get(entry.id) !== entry) return;
@@ -313,8 +313,11 @@ export class Scheduler {
     };
   }
 
-  #store(entry: JobEntry): void {
-    const previous = this.#jobs.get(entry.id);
+  /** Stores a job; `previous` saves a lookup when the caller has it. */
+  #store(
+    entry: JobEntry,
+    previous: JobEntry | undefined = this.#jobs.get(entry.id),
+  ): void {
     if (previous) this.#counts[previous.status]--;
     this.#jobs.set(entry.id, entry);
     this.#counts[entry.status]++;
