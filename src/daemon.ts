@@ -36,16 +36,13 @@ export interface DaemonOptions {
  */
 export class Daemon implements AsyncDisposable {
   readonly #scheduler: Scheduler;
-  readonly #journal: Journal & {
-    close(): Promise<void>;
-    readonly compression: string;
-  };
+  readonly #journal: StoredJournal;
   readonly #server: TcpServer;
   #stopping: Promise<void> | undefined;
 
   private constructor(
     scheduler: Scheduler,
-    journal: Journal & { close(): Promise<void>; readonly compression: string },
+    journal: StoredJournal,
     server: TcpServer,
   ) {
     this.#scheduler = scheduler;
@@ -74,11 +71,8 @@ export class Daemon implements AsyncDisposable {
       shell: config.shell,
       version: VERSION,
     });
-    let journal: Journal & {
-      close(): Promise<void>;
-      readonly compression: string;
-    };
-    let scheduler: Scheduler | undefined;
+    let journal: StoredJournal;
+    let scheduler: Scheduler;
     const schedulerOptions = {
       clock: options.clock ?? SYSTEM_CLOCK,
       executor,
@@ -136,7 +130,7 @@ export class Daemon implements AsyncDisposable {
     const daemonState = () => ({
       uptimeNs: BigInt(Math.round((performance.now() - startedMs) * 1e6)),
       connections: server.connections,
-      scheduler: scheduler!,
+      scheduler,
       journal,
       auth: auth !== undefined,
       tls: tls !== undefined,
@@ -174,6 +168,12 @@ export class Daemon implements AsyncDisposable {
   }
 }
 
+/** A journal the daemon can report on and close. */
+type StoredJournal = Journal & {
+  close(): Promise<void>;
+  readonly compression: string;
+};
+
 /** Stands for the logfile journal while replay fills the scheduler. */
 class OpeningJournal implements Journal {
   target: Journal | undefined;
@@ -193,7 +193,7 @@ interface DaemonState {
   readonly uptimeNs: bigint;
   readonly connections: number;
   readonly scheduler: Scheduler;
-  readonly journal: Journal & { readonly compression: string };
+  readonly journal: StoredJournal;
   readonly auth: boolean;
   readonly tls: boolean;
 }
