@@ -13,6 +13,37 @@ export async function withTempDir<T>(
   }
 }
 
+/** A fresh temp directory that `await using` removes. */
+export async function tempDir(
+  prefix = "ztick-test-",
+): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
+
+/** Tells whether a path exists (without following a final symlink). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Tells whether a process whose command line matches `pattern` runs. */
+export async function pgrep(pattern: string): Promise<boolean> {
+  const { code } = await new Deno.Command("pgrep", {
+    args: ["-f", pattern],
+    stdout: "null",
+  }).output();
+  return code === 0;
+}
+
 /**
  * Why a small tmpfs cannot be mounted here (to fill a disk for real), or
  * `undefined` when it can.

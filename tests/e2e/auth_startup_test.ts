@@ -16,15 +16,7 @@ import {
   talkUntilClose,
   writeFile,
 } from "./_security.ts";
-
-/** A temp dir removed by `await using`. */
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "ztick-startup-" });
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
+import { tempDir } from "../_helpers/fs.ts";
 
 /** A config file with log level `level` and these `[controller]` lines. */
 function config(controller: string, level = "off"): string {
@@ -55,7 +47,7 @@ async function startWithAuthFile(
 }
 
 Deno.test("auth file errors stop the daemon with the spec's message, exit 1", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const cases: [string, string | undefined, RegExp][] = [
     [
       "missing file",
@@ -139,7 +131,7 @@ Deno.test("auth file errors stop the daemon with the spec's message, exit 1", as
 });
 
 Deno.test("an auth file with a syntax error does not echo its secrets", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const { code, stderr } = await startWithAuthFile(
     dir.path,
     '[token.deploy]\nsecret = "sk_leak_me_0001\nnamespace = "a."\n',
@@ -150,7 +142,7 @@ Deno.test("an auth file with a syntax error does not echo its secrets", async ()
 });
 
 Deno.test("TLS: unreadable or invalid certificate or key, exit 1", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const cert = await makeCert(dir.path);
   const garbage = await writeFile(`${dir.path}/garbage.pem`, "not a pem\n");
   const empty = await writeFile(`${dir.path}/empty.pem`, "");
@@ -192,7 +184,7 @@ Deno.test("TLS: unreadable or invalid certificate or key, exit 1", async () => {
 });
 
 Deno.test("TLS: only one of tls_cert / tls_key is a config error", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const cert = await makeCert(dir.path);
   for (
     const line of [
@@ -211,7 +203,7 @@ Deno.test("TLS: only one of tls_cert / tls_key is a config error", async () => {
 });
 
 Deno.test("an auth file without tokens, or readable by others, starts with a warning", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   // No tokens: accepted; every AUTH fails.
   const empty = await writeFile(`${dir.path}/empty.toml`, "# nobody\n");
   const cfgEmpty = await writeFile(
@@ -256,7 +248,7 @@ Deno.test("an auth file without tokens, or readable by others, starts with a war
 });
 
 Deno.test("no secret ever appears in the daemon's log, even at debug", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const cert = await makeCert(dir.path);
   const authPath = await writeFile(`${dir.path}/auth.toml`, AUTH_TOML);
   const cfg = await writeFile(
@@ -313,7 +305,7 @@ Deno.test("no secret ever appears in the daemon's log, even at debug", async () 
 });
 
 Deno.test("the logfile is created with mode 0600 and stays so after compaction", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick-startup-");
   const logfile = `${dir.path}/logfile`;
   const cfg = await writeFile(
     `${dir.path}/ztick.toml`,

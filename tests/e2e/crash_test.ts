@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { converse, TestClient } from "../_helpers/client.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
-import { withTempDir } from "../_helpers/fs.ts";
+import { exists, withTempDir } from "../_helpers/fs.ts";
 
 const SEED = readSeed();
 // deno-lint-ignore no-console
@@ -274,16 +274,6 @@ function assertSameJobs(
         wrong.slice(0, 5).join("; ")
       }`,
     });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { converse, TestClient, waitFor } from "../_helpers/client.ts";
 import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
-import { probeMount, withTempDir } from "../_helpers/fs.ts";
+import { exists, probeMount, withTempDir } from "../_helpers/fs.ts";
 
 const MOUNT_PROBLEM = probeMount();
 
@@ -177,16 +177,6 @@ async function writeConfig(
       `fsync_on_persist = ${fsync}\ncompression_interval = ${compressionIntervalS}\n`,
   );
   return path;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 // ------------------------------------------------------------------ compaction

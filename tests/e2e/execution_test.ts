@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { converse, waitFor } from "../_helpers/client.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
+import { exists, pgrep } from "../_helpers/fs.ts";
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
@@ -17,14 +18,6 @@ function statusBecomes(port: number, jobId: string, expected: string) {
       what: `${jobId} to be ${expected}`,
     },
   );
-}
-
-async function pgrep(pattern: string): Promise<boolean> {
-  const { code } = await new Deno.Command("pgrep", {
-    args: ["-f", pattern],
-    stdout: "null",
-  }).output();
-  return code === 0;
 }
 
 Deno.test("a due job runs its rule's shell command with the job context", async () => {
@@ -168,12 +161,3 @@ Deno.test("re-SET of a running job: its outcome is discarded and the new schedul
   );
   assert.equal(await status(d.port, "x.1"), `g OK planned ${later}`);
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { type DumpOptions, runDump } from "../../src/dump.ts";
+import { withTempDir } from "../_helpers/fs.ts";
 
 const ENCODER = new TextEncoder();
 const NOTICE = "notice: logfile was compacted; re-reading from the start\n";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick_dump_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 interface Captured {
   code: number;
@@ -135,7 +127,7 @@ const JSON_LINES = [
 ];
 
 Deno.test("runDump() prints a canonical file's valid lines unchanged", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     const text = CANONICAL.map((line) => `${line}\n`).join("");
     await Deno.writeTextFile(path, text);
@@ -144,7 +136,7 @@ Deno.test("runDump() prints a canonical file's valid lines unchanged", async () 
 });
 
 Deno.test("runDump() rewrites non-canonical lines canonically", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(
       path,
@@ -175,7 +167,7 @@ Deno.test("runDump() rewrites non-canonical lines canonically", async () => {
 });
 
 Deno.test("runDump() --format json prints every record and runner type exactly", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, CANONICAL.map((l) => `${l}\n`).join(""));
     const { code, stdout, stderr } = await dump(path, { format: "json" });
@@ -187,7 +179,7 @@ Deno.test("runDump() --format json prints every record and runner type exactly",
 });
 
 Deno.test("runDump() --compact keeps the last record per job id and per rule id, in their order", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(
       path,
@@ -232,7 +224,7 @@ Deno.test("runDump() --compact keeps the last record per job id and per rule id,
 });
 
 Deno.test("runDump() warns about corrupt lines and a torn tail and leaves the file alone", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     const content = new Uint8Array([
       ...ENCODER.encode("SET a 1 planned\nSET b 1 sleeping\nSET "),
@@ -252,7 +244,7 @@ Deno.test("runDump() warns about corrupt lines and a torn tail and leaves the fi
 });
 
 Deno.test("runDump() prints nothing for an empty file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "");
     assert.deepEqual(await dump(path), { code: 0, stdout: "", stderr: "" });
@@ -265,7 +257,7 @@ Deno.test("runDump() prints nothing for an empty file", async () => {
 });
 
 Deno.test("runDump() reports a missing file with exit code 1", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/nope`;
     assert.deepEqual(await dump(path), {
       code: 1,
@@ -281,7 +273,7 @@ Deno.test("runDump() reports a missing file with exit code 1", async () => {
 });
 
 Deno.test("runDump() reports a directory as unreadable with exit code 1", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     assert.deepEqual(await dump(dir), {
       code: 1,
       stdout: "",
@@ -317,7 +309,7 @@ Deno.test({
     : "runDump() reports an unreadable (mode 000) file as permission denied",
   ignore: IS_ROOT && !HAS_SETPRIV,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir("ztick_dump_test_", async (dir) => {
       const path = `${dir}/logfile`;
       await Deno.writeTextFile(path, "SET a 1 planned\n");
       await Deno.chmod(path, 0o000);
@@ -362,7 +354,7 @@ Deno.test({
 });
 
 Deno.test("runDump() writes to a WritableStream and releases it", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "REMOVE a\nREMOVE b\n");
     const chunks: Uint8Array[] = [];
@@ -387,7 +379,7 @@ Deno.test("runDump() writes to a WritableStream and releases it", async () => {
 });
 
 Deno.test("runDump() --follow prints completed appends, re-reads after a compaction and stops on abort", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "SET a 1 planned\n");
     const running = follow(path);
@@ -435,7 +427,7 @@ Deno.test("runDump() --follow prints completed appends, re-reads after a compact
 });
 
 Deno.test("runDump() --follow drops a torn tail cut off by the daemon's startup repair", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "SET a 1 planned\nSET b 2 pl");
     const running = follow(path);
@@ -465,7 +457,7 @@ Deno.test("runDump() --follow drops a torn tail cut off by the daemon's startup 
 });
 
 Deno.test("runDump() --follow re-reads a file that shrank in place", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "SET a 1 planned\nSET b 2 planned\n");
     const running = follow(path);
@@ -486,7 +478,7 @@ Deno.test("runDump() --follow re-reads a file that shrank in place", async () =>
 });
 
 Deno.test("runDump() --follow --compact compacts each read from the start and prints appends as they come", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(
       path,
@@ -520,7 +512,7 @@ Deno.test("runDump() --follow --compact compacts each read from the start and pr
 });
 
 Deno.test("runDump() --follow stops at once when its signal is already aborted", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_dump_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "REMOVE a\n");
     const started = performance.now();

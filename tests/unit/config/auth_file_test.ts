@@ -5,6 +5,7 @@ import {
   NO_TOKENS_WARNING,
   parseAuthFile,
 } from "../../../src/config/auth_file.ts";
+import { tempDir } from "../../_helpers/fs.ts";
 
 const AUTH_TOML = `[token.deploy]
 secret = "sk_deploy_7f3a91"
@@ -14,15 +15,6 @@ namespace = "deploy."
 secret = "sk_admin_5c2e08"
 namespace = "*"
 `;
-
-/** A temp dir, removed by `await using`. */
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "ztick_auth_test_" });
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
 
 /** Writes `text` with exactly `mode` (the umask does not apply). */
 async function writeFile(
@@ -246,7 +238,7 @@ Deno.test({
 // --- loadAuthFile(): reading and mode ---------------------------------------
 
 Deno.test("loadAuthFile() reads a mode 0600 file without warnings", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   const path = await writeFile(`${dir.path}/auth.toml`, AUTH_TOML, 0o600);
   const file = await loadAuthFile(path);
   assert.equal(file.tokens.length, 2);
@@ -254,7 +246,7 @@ Deno.test("loadAuthFile() reads a mode 0600 file without warnings", async () => 
 });
 
 Deno.test("loadAuthFile() warns when group or others may read the file", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   for (const mode of [0o644, 0o640, 0o604, 0o400 | 0o004]) {
     const path = await writeFile(`${dir.path}/auth.toml`, AUTH_TOML, mode);
     const file = await loadAuthFile(path);
@@ -266,13 +258,13 @@ Deno.test("loadAuthFile() warns when group or others may read the file", async (
 });
 
 Deno.test("loadAuthFile() does not warn for write or execute bits of others", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   const path = await writeFile(`${dir.path}/auth.toml`, AUTH_TOML, 0o622);
   assert.deepEqual((await loadAuthFile(path)).warnings, []);
 });
 
 Deno.test("loadAuthFile() returns both warnings for an open file without tokens", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   const path = await writeFile(`${dir.path}/auth.toml`, "# none\n", 0o644);
   assert.deepEqual((await loadAuthFile(path)).warnings, [
     `auth file: ${path} is readable by other users; it should be mode 0600`,
@@ -281,7 +273,7 @@ Deno.test("loadAuthFile() returns both warnings for an open file without tokens"
 });
 
 Deno.test("loadAuthFile() reports a missing file with the OS reason", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   const path = `${dir.path}/missing.toml`;
   await assertLoadError(
     path,
@@ -290,7 +282,7 @@ Deno.test("loadAuthFile() reports a missing file with the OS reason", async () =
 });
 
 Deno.test("loadAuthFile() reports a directory as unreadable", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   await assertLoadError(
     dir.path,
     `auth file: cannot read ${dir.path}: Is a directory (os error 21)`,
@@ -298,7 +290,7 @@ Deno.test("loadAuthFile() reports a directory as unreadable", async () => {
 });
 
 Deno.test("loadAuthFile() reports TOML errors as auth file errors", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_auth_test_");
   const path = await writeFile(`${dir.path}/auth.toml`, "[token.a\n");
   await assertLoadError(
     path,

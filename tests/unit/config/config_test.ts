@@ -7,15 +7,7 @@ import {
   parseConfig,
   parseListenAddress,
 } from "../../../src/config/config.ts";
-
-/** A temp dir, removed by `await using`. */
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "ztick_config_test_" });
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
+import { tempDir } from "../../_helpers/fs.ts";
 
 /** Asserts that `fn` throws a ConfigError whose message is exactly `message`. */
 function assertConfigError(fn: () => unknown, message: string): void {
@@ -773,7 +765,7 @@ Deno.test("loadConfig() returns the defaults without a path", async () => {
 });
 
 Deno.test("loadConfig() reads and validates a file", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(
     path,
@@ -785,7 +777,7 @@ Deno.test("loadConfig() reads and validates a file", async () => {
 });
 
 Deno.test("loadConfig() reports a missing file with the OS reason", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/missing.toml`;
   await assertLoadError(
     path,
@@ -794,7 +786,7 @@ Deno.test("loadConfig() reports a missing file with the OS reason", async () => 
 });
 
 Deno.test("loadConfig() reports a directory as unreadable", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   await assertLoadError(
     dir.path,
     `config: cannot read ${dir.path}: Is a directory (os error 21)`,
@@ -802,7 +794,7 @@ Deno.test("loadConfig() reports a directory as unreadable", async () => {
 });
 
 Deno.test("loadConfig() reports invalid UTF-8 as invalid TOML", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/latin1.toml`;
   await Deno.writeFile(
     path,
@@ -812,21 +804,21 @@ Deno.test("loadConfig() reports invalid UTF-8 as invalid TOML", async () => {
 });
 
 Deno.test("loadConfig() reports TOML errors of the file", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/bad.toml`;
   await Deno.writeTextFile(path, "[database]\nfsync = true\n");
   await assertLoadError(path, 'config: unknown key "fsync" in [database]');
 });
 
 Deno.test("loadConfig() accepts a UTF-8 byte order mark", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/bom.toml`;
   await Deno.writeTextFile(path, "\uFEFF[execution]\nconcurrency = 2\n");
   assert.equal((await loadConfig(path)).execution.concurrency, 2);
 });
 
 Deno.test("loadConfig() rejects a shell path that does not exist", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const shell = `${dir.path}/nosh`;
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(path, `[shell]\npath = "${shell}"\n`);
@@ -837,7 +829,7 @@ Deno.test("loadConfig() rejects a shell path that does not exist", async () => {
 });
 
 Deno.test("loadConfig() rejects a shell path that is a directory", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(path, `[shell]\npath = "${dir.path}"\n`);
   await Deno.chmod(dir.path, 0o755);
@@ -848,7 +840,7 @@ Deno.test("loadConfig() rejects a shell path that is a directory", async () => {
 });
 
 Deno.test("loadConfig() rejects a shell file without execute bits", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const shell = `${dir.path}/sh`;
   await Deno.writeTextFile(shell, "#!/bin/sh\n", { mode: 0o644 });
   await Deno.chmod(shell, 0o644);
@@ -861,7 +853,7 @@ Deno.test("loadConfig() rejects a shell file without execute bits", async () => 
 });
 
 Deno.test("loadConfig() rejects an empty shell path", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(path, '[shell]\npath = ""\n');
   await assertLoadError(
@@ -871,7 +863,7 @@ Deno.test("loadConfig() rejects an empty shell path", async () => {
 });
 
 Deno.test("loadConfig() accepts a shell with any execute bit, via a symlink", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const shell = `${dir.path}/sh`;
   await Deno.writeTextFile(shell, "#!/bin/sh\n");
   await Deno.chmod(shell, 0o601); // executable by others only
@@ -884,7 +876,7 @@ Deno.test("loadConfig() accepts a shell with any execute bit, via a symlink", as
 });
 
 Deno.test("loadConfig() accepts the defaulted /bin/sh", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(path, "");
   const config = await loadConfig(path);
@@ -893,7 +885,7 @@ Deno.test("loadConfig() accepts the defaulted /bin/sh", async () => {
 });
 
 Deno.test("loadConfig() checks the shell after the rest of the file", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_config_test_");
   const path = `${dir.path}/ztick.toml`;
   await Deno.writeTextFile(
     path,

@@ -14,20 +14,11 @@ import {
   SAMPLE_MUTATIONS,
   testJournalContract,
 } from "../../_contracts/journal_contract.ts";
-import { probeMount } from "../../_helpers/fs.ts";
+import { probeMount, tempDir } from "../../_helpers/fs.ts";
 
 const MOUNT_PROBLEM = probeMount();
 
 // ---------------------------------------------------------------- helpers
-
-/** A temp directory removed at the end of the test. */
-async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await Deno.makeTempDir({ prefix: "ztick_journal_" });
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
 
 interface MutableJob {
   readonly id: string;
@@ -290,7 +281,7 @@ const EXAMPLE_COMPACTED = [
 // ---------------------------------------------------------------- contract
 
 testJournalContract("LogfileJournal", async () => {
-  const dir = await tempDir();
+  const dir = await tempDir("ztick_journal_");
   const journal = await LogfileJournal.open(`${dir.path}/logfile`, {
     fsync: true,
     compactionIntervalS: 0,
@@ -307,7 +298,7 @@ testJournalContract("LogfileJournal", async () => {
 // ---------------------------------------------------------------- open
 
 Deno.test("LogfileJournal.open() creates the logfile with mode 0600", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   await using _journal = await LogfileJournal.open(
     path,
@@ -317,7 +308,7 @@ Deno.test("LogfileJournal.open() creates the logfile with mode 0600", async () =
 });
 
 Deno.test("LogfileJournal.open() throws LogfileError when the directory is missing", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/missing/logfile`;
   await assert.rejects(
     LogfileJournal.open(path, {
@@ -337,7 +328,7 @@ Deno.test("LogfileJournal.open() throws LogfileError when the directory is missi
 });
 
 Deno.test("LogfileJournal.open() appends after existing content", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   await Deno.writeTextFile(path, "SET a 1 planned\n");
   {
@@ -356,7 +347,7 @@ Deno.test("LogfileJournal.open() appends after existing content", async () => {
 // ---------------------------------------------------------------- group commit
 
 Deno.test("LogfileJournal append() writes each record as one canonical line", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   {
     await using journal = await LogfileJournal.open(
@@ -375,7 +366,7 @@ Deno.test("LogfileJournal append() writes each record as one canonical line", as
 });
 
 Deno.test("LogfileJournal append() writes a lone record at once with one write and one sync", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const probe = newProbe();
   await using journal = await LogfileJournal.open(
     `${dir.path}/logfile`,
@@ -388,7 +379,7 @@ Deno.test("LogfileJournal append() writes a lone record at once with one write a
 });
 
 Deno.test("LogfileJournal append() commits concurrent records with one write and one sync", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const probe = newProbe();
   const expected: string[] = [];
@@ -412,7 +403,7 @@ Deno.test("LogfileJournal append() commits concurrent records with one write and
 });
 
 Deno.test("LogfileJournal append() forms a new group from records of later turns", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const probe = newProbe();
   await using journal = await LogfileJournal.open(
     `${dir.path}/logfile`,
@@ -430,7 +421,7 @@ Deno.test("LogfileJournal append() forms a new group from records of later turns
 });
 
 Deno.test("LogfileJournal append() skips the sync when fsync is off", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const probe = newProbe();
   await using journal = await LogfileJournal.open(
     `${dir.path}/logfile`,
@@ -444,7 +435,7 @@ Deno.test("LogfileJournal append() skips the sync when fsync is off", async () =
 });
 
 Deno.test("LogfileJournal append() loops on partial writes", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const probe = newProbe();
   probe.maxWrite = 7;
@@ -467,7 +458,7 @@ Deno.test("LogfileJournal append() loops on partial writes", async () => {
 // ---------------------------------------------------------------- failure
 
 Deno.test("LogfileJournal append() rejects a failed group, undoes it newest first and goes read-only", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const probe = newProbe();
   const state = new State();
   await capturingLogs(async (logs) => {
@@ -518,7 +509,7 @@ Deno.test("LogfileJournal append() rejects a failed group, undoes it newest firs
 });
 
 Deno.test("LogfileJournal recovers after the fault clears by rewriting the live state", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const probe = newProbe();
   const state = new State();
@@ -569,7 +560,7 @@ Deno.test("LogfileJournal recovers after the fault clears by rewriting the live 
 });
 
 Deno.test("LogfileJournal append() rejects and undoes after close()", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const journal = await LogfileJournal.open(
     `${dir.path}/logfile`,
     options(new State(), newProbe()),
@@ -584,7 +575,7 @@ Deno.test("LogfileJournal append() rejects and undoes after close()", async () =
 });
 
 Deno.test("LogfileJournal close() commits queued records", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const journal = await LogfileJournal.open(
     path,
@@ -599,7 +590,7 @@ Deno.test("LogfileJournal close() commits queued records", async () => {
 // ---------------------------------------------------------------- compaction
 
 Deno.test("LogfileJournal compact() rewrites the §9 example in its compacted form", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   await Deno.writeTextFile(path, EXAMPLE_LOG);
   const state = await replay(path);
@@ -635,7 +626,7 @@ Deno.test("LogfileJournal compact() rewrites the §9 example in its compacted fo
 });
 
 Deno.test("LogfileJournal compact() sorts ids in UTF-8 byte order", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const state = new State();
   // "\u{10000}" sorts after "\uFFFD" in bytes, before it in UTF-16.
@@ -654,7 +645,7 @@ Deno.test("LogfileJournal compact() sorts ids in UTF-8 byte order", async () => 
 });
 
 Deno.test("LogfileJournal compact() keeps records committed while it runs", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const state = new State();
   const probe = newProbe();
@@ -720,7 +711,7 @@ Deno.test("LogfileJournal compact() keeps records committed while it runs", asyn
 });
 
 Deno.test("LogfileJournal compact() leaves the logfile untouched and removes the temp file when it fails", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   await Deno.writeTextFile(path, EXAMPLE_LOG);
   const state = await replay(path);
@@ -759,7 +750,7 @@ Deno.test("LogfileJournal compact() leaves the logfile untouched and removes the
 });
 
 Deno.test("LogfileJournal compact() is skipped while one is running", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const state = new State();
   for (let i = 0; i < 30_000; i++) state.apply(setJob(`j.${i}`, 1n));
   const probe = newProbe();
@@ -778,7 +769,7 @@ Deno.test("LogfileJournal compact() is skipped while one is running", async () =
 });
 
 Deno.test("LogfileJournal compacts every compactionIntervalS", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   await Deno.writeTextFile(path, EXAMPLE_LOG);
   const state = await replay(path);
@@ -797,7 +788,7 @@ Deno.test("LogfileJournal compacts every compactionIntervalS", async () => {
 });
 
 Deno.test("LogfileJournal close() abandons a running compaction and removes its temp file", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const state = new State();
   for (let i = 0; i < 50_000; i++) state.apply(setJob(`j.${i}`, 1n));
@@ -823,7 +814,7 @@ Deno.test({
       : ` (skipped: cannot mount tmpfs: ${MOUNT_PROBLEM})`),
   ignore: MOUNT_PROBLEM !== undefined,
   async fn() {
-    await using dir = await tempDir();
+    await using dir = await tempDir("ztick_journal_");
     const mounted = await new Deno.Command("mount", {
       args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.path],
     }).output();

@@ -11,17 +11,9 @@ import {
   replayLogfile,
   splitLines,
 } from "../../../src/persistence/replay.ts";
+import { withTempDir } from "../../_helpers/fs.ts";
 
 const ENCODER = new TextEncoder();
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick_replay_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function bytes(...parts: (string | number[])[]): Uint8Array {
   const chunks = parts.map((part) =>
@@ -60,7 +52,7 @@ function applyAll(mutations: readonly Mutation[]) {
 }
 
 Deno.test("replayLogfile() drops a torn tail, warns and truncates the file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(
       path,
@@ -83,7 +75,7 @@ Deno.test("replayLogfile() drops a torn tail, warns and truncates the file", asy
 });
 
 Deno.test("replayLogfile() truncates a torn tail that is the only line, even if invalid UTF-8", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeFile(path, bytes("SET x ", [0xe2, 0x82]));
     const { mutations, warnings } = await replayLogfile(path);
@@ -96,7 +88,7 @@ Deno.test("replayLogfile() truncates a torn tail that is the only line, even if 
 });
 
 Deno.test("replayLogfile() skips corrupt lines with their 1-based numbers and loads later lines", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeFile(
       path,
@@ -132,7 +124,7 @@ Deno.test("replayLogfile() skips corrupt lines with their 1-based numbers and lo
 });
 
 Deno.test("replayLogfile() ignores blank and comment lines and a CR before LF", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(
       path,
@@ -150,7 +142,7 @@ Deno.test("replayLogfile() ignores blank and comment lines and a CR before LF", 
 });
 
 Deno.test("replayLogfile() gives the replayed state of the persistence.md §9 example", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     const complete = [
       "RULE SET rule.backup backup. shell /usr/local/bin/backup.sh",
@@ -199,7 +191,7 @@ Deno.test("replayLogfile() gives the replayed state of the persistence.md §9 ex
 });
 
 Deno.test("replayLogfile() deletes a leftover compaction temp file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     await Deno.writeTextFile(path, "REMOVE a\n");
     await Deno.writeTextFile(`${path}.compact`, "SET half 1 planned\nSET");
@@ -211,7 +203,7 @@ Deno.test("replayLogfile() deletes a leftover compaction temp file", async () =>
 });
 
 Deno.test("replayLogfile() creates a missing logfile with mode 0600", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     assert.deepEqual(await replayLogfile(path), {
       mutations: [],
@@ -225,7 +217,7 @@ Deno.test("replayLogfile() creates a missing logfile with mode 0600", async () =
 });
 
 Deno.test("replayLogfile() throws LogfileError when the directory does not exist", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/missing/logfile`;
     const error = await replayLogfile(path).then(
       () => assert.fail("resolved"),
@@ -241,7 +233,7 @@ Deno.test("replayLogfile() throws LogfileError when the directory does not exist
 });
 
 Deno.test("replayLogfile() throws LogfileError when the path is a directory", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     await assert.rejects(replayLogfile(dir), {
       name: "LogfileError",
       message: `logfile: cannot open ${dir}: Is a directory (os error 21)`,
@@ -250,7 +242,7 @@ Deno.test("replayLogfile() throws LogfileError when the path is a directory", as
 });
 
 Deno.test("replayLogfile() reads lines across chunk boundaries, multi-byte characters and a line longer than a chunk", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
     const lines: string[] = [];
     // ~2.5 MiB of lines with 2- and 4-byte characters, so chunk boundaries

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runProcess } from "../../../src/runners/_process.ts";
 import type { Execution } from "../../../src/scheduler/ports.ts";
 import { waitFor } from "../../_helpers/client.ts";
+import { pgrep } from "../../_helpers/fs.ts";
 
 function execution(signal = new AbortController().signal): Execution {
   return {
@@ -118,11 +119,3 @@ Deno.test("runProcess() sends SIGKILL 5 s after SIGTERM is ignored", async () =>
   assert.equal(outcome.ok, false);
   assert.ok(Date.now() - started >= 5000, "the grace period was honoured");
 });
-
-async function pgrep(pattern: string): Promise<boolean> {
-  const { code } = await new Deno.Command("pgrep", {
-    args: ["-f", pattern],
-    stdout: "null",
-  }).output();
-  return code === 0;
-}
