@@ -10,6 +10,7 @@ import { Daemon } from "./src/daemon.ts";
 import { runDump } from "./src/dump.ts";
 import { logger, setUpLogging } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
+import { errorMessage } from "./src/errors.ts";
 
 const ENCODER = new TextEncoder();
 const log = logger("main");
@@ -102,7 +103,7 @@ if (import.meta.main) {
     // Startup errors carry the spec's message (configuration.md §3).
     print(
       Deno.stderr,
-      `error: ${error instanceof Error ? error.message : error}\n`,
+      `error: ${errorMessage(error)}\n`,
     );
     code = 1;
   }

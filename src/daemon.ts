@@ -12,6 +12,7 @@ import { type Authenticator, formatAddr } from "./server/connection.ts";
 import { TcpServer } from "./server/tcp_server.ts";
 import { createAuthenticator } from "./server/auth.ts";
 import { VERSION } from "./version.ts";
+import { errorMessage } from "./errors.ts";
 
 const log = logger("daemon");
 /** Default cap on simultaneous protocol connections (as Redis has). */
@@ -306,7 +307,7 @@ async function readTls(
     };
   } catch (error) {
     throw new StartupError(
-      `tls: cannot load certificate or key: ${describe(error)}`,
+      `tls: cannot load certificate or key: ${errorMessage(error)}`,
     );
   }
 }
@@ -322,12 +323,8 @@ function listenError(
     error instanceof Deno.errors.NotFound;
   if (tls && !networkError) {
     return new StartupError(
-      `tls: cannot load certificate or key: ${describe(error)}`,
+      `tls: cannot load certificate or key: ${errorMessage(error)}`,
     );
   }
-  return new StartupError(`listen ${address}: ${describe(error)}`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return new StartupError(`listen ${address}: ${errorMessage(error)}`);
 }

@@ -6,6 +6,7 @@ import {
   LineReader,
   parseCanonicalSet,
 } from "./persistence/replay.ts";
+import { fsReason } from "./errors.ts";
 
 const ENCODER = new TextEncoder();
 /** How often `--follow` looks at the file by default (spec: at most 500 ms). */
@@ -422,7 +423,7 @@ class Dump {
     ) {
       message = `error: permission denied: ${path}`;
     } else if (isIoError(error)) {
-      message = `error: cannot read ${path}: ${describe(error)}`;
+      message = `error: cannot read ${path}: ${fsReason(error)}`;
     } else {
       throw error;
     }
@@ -446,10 +447,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 function isIoError(error: unknown): boolean {
   return Object.values(Deno.errors).some((type) => error instanceof type);
-}
-
-/** An error's message without Deno's `: open '<path>'` suffix. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/: \w+ '[^']*'$/, "");
 }

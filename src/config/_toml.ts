@@ -42,12 +42,6 @@ export function parseToml(
   }
 }
 
-/** The readable part of a file-system error, without Deno's `: op 'path'`. */
-export function readReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/: [a-z_]+ '[^]*'$/, "");
-}
-
 /** True for a TOML table (smol-toml: a null-prototype object). */
 export function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null &&

@@ -4,13 +4,8 @@
  *
  * @module
  */
-import {
-  ConfigError,
-  decodeToml,
-  isTable,
-  parseToml,
-  readReason,
-} from "./_toml.ts";
+import { ConfigError, decodeToml, isTable, parseToml } from "./_toml.ts";
+import { fsReason } from "../errors.ts";
 
 /** One token: what a client sends in `AUTH`, and what it may then touch. */
 export interface Token {
@@ -53,7 +48,7 @@ export async function loadAuthFile(path: string): Promise<AuthFile> {
     mode = (await Deno.stat(path)).mode;
   } catch (error) {
     throw new AuthFileError(
-      `auth file: cannot read ${path}: ${readReason(error)}`,
+      `auth file: cannot read ${path}: ${fsReason(error)}`,
       { cause: error },
     );
   }

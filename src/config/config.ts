@@ -4,14 +4,9 @@
  *
  * @module
  */
-import {
-  ConfigError,
-  decodeToml,
-  isTable,
-  parseToml,
-  readReason,
-} from "./_toml.ts";
+import { ConfigError, decodeToml, isTable, parseToml } from "./_toml.ts";
 import type { LevelName } from "../log.ts";
+import { fsReason } from "../errors.ts";
 
 export { ConfigError };
 
@@ -104,7 +99,7 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
       bytes = await Deno.readFile(path);
     } catch (error) {
       throw new ConfigError(
-        `config: cannot read ${path}: ${readReason(error)}`,
+        `config: cannot read ${path}: ${fsReason(error)}`,
         { cause: error },
       );
     }

@@ -5,6 +5,7 @@ import { compareBytes, type Rule } from "../domain/rule.ts";
 import { logger } from "../log.ts";
 import type { Journal } from "../scheduler/ports.ts";
 import { formatRecord } from "./record.ts";
+import { fsReason } from "../errors.ts";
 
 const log = logger("logfile");
 const ENCODER = new TextEncoder();
@@ -169,7 +170,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     try {
       file = await openFile(path, { append: true, create: true, mode: 0o600 });
     } catch (error) {
-      throw new LogfileError(path, describe(error), { cause: error });
+      throw new LogfileError(path, fsReason(error), { cause: error });
     }
     return new LogfileJournal(path, file, options);
   }
@@ -233,9 +234,9 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     } catch (error) {
       this.#compression = "failure";
       if (this.#closed) {
-        log.debug(`logfile: compaction abandoned: ${describe(error)}`);
+        log.debug(`logfile: compaction abandoned: ${fsReason(error)}`);
       } else {
-        log.warn(`logfile: compaction failed: ${describe(error)}`);
+        log.warn(`logfile: compaction failed: ${fsReason(error)}`);
       }
     } finally {
       this.#rewriting = undefined;
@@ -260,7 +261,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       file.syncDataSync();
     } catch (error) {
       log.error(
-        `logfile: cannot sync ${this.#path} at close: ${describe(error)}`,
+        `logfile: cannot sync ${this.#path} at close: ${fsReason(error)}`,
       );
     }
     closeQuietly(file);
@@ -293,7 +294,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       this.#enterReadOnly(error);
       runUndos(undos);
       group.reject(
-        new Error(`Cannot write logfile "${this.#path}": ${describe(error)}`, {
+        new Error(`Cannot write logfile "${this.#path}": ${fsReason(error)}`, {
           cause: error,
         }),
       );
@@ -315,7 +316,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     if (file !== undefined) closeQuietly(file);
     log.error(
       `logfile: write to ${this.#path} failed, read-only until it is rewritten: ${
-        describe(error)
+        fsReason(error)
       }`,
     );
     this.#scheduleRecovery();
@@ -326,7 +327,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     const timer = setTimeout(() => {
       this.#recoveryTimer = undefined;
       this.#recover().catch((error) => {
-        log.error(`logfile: recovery crashed: ${describe(error)}`);
+        log.error(`logfile: recovery crashed: ${fsReason(error)}`);
       });
     }, RECOVERY_INTERVAL_MS);
     Deno.unrefTimer(timer);
@@ -347,7 +348,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       this.#lastRecoveryError = "";
       log.warn(`logfile: recovered, writable again`);
     } catch (error) {
-      const reason = describe(error);
+      const reason = fsReason(error);
       if (reason !== this.#lastRecoveryError) {
         log.warn(`logfile: recovery failed, still read-only: ${reason}`);
       } else {
@@ -715,7 +716,7 @@ function runUndos(undos: readonly (() => void)[]): void {
       undos[i]!();
     } catch (error) {
       log.error(
-        `logfile: undo of an uncommitted record failed: ${describe(error)}`,
+        `logfile: undo of an uncommitted record failed: ${fsReason(error)}`,
       );
     }
   }
@@ -744,10 +745,4 @@ function closeQuietly(file: FileLike): void {
   } catch {
     // Already closed, or the close itself failed: nothing left to do.
   }
-}
-
-/** An error's message without Deno's `: open '<path>'` suffix. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/: \w+ '[^']*'$/, "");
 }

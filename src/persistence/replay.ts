@@ -2,6 +2,7 @@ import type { JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import { LogfileError } from "./logfile_journal.ts";
 import { parseRecord } from "./record.ts";
+import { fsReason } from "../errors.ts";
 
 export { LogfileError };
 
@@ -116,7 +117,7 @@ export async function replayLogfileInto(
   }
   if (removeError !== undefined) {
     warnings.push(
-      `logfile: cannot remove leftover ${tempPath}: ${describe(removeError)}`,
+      `logfile: cannot remove leftover ${tempPath}: ${fsReason(removeError)}`,
     );
   }
   try {
@@ -364,16 +365,10 @@ export function parseCanonicalSet(line: string): Mutation | undefined {
 /** Wraps a failed file operation; anything else is a bug and passes. */
 function ioFailure(path: string, error: unknown): unknown {
   return isIoError(error)
-    ? new LogfileError(path, describe(error), { cause: error })
+    ? new LogfileError(path, fsReason(error), { cause: error })
     : error;
 }
 
 function isIoError(error: unknown): boolean {
   return Object.values(Deno.errors).some((type) => error instanceof type);
-}
-
-/** An error's message without Deno's `: open '<path>'` suffix. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/: \w+ '[^']*'$/, "");
 }

@@ -1,4 +1,5 @@
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { errorMessage } from "../errors.ts";
 
 /** How long a process may outlive SIGTERM before SIGKILL (spec: runners.md §1). */
 const KILL_GRACE_MS = 5000;
@@ -37,7 +38,7 @@ export async function runProcess(
       detached: true, // setsid: the child leads a group we can kill whole
     }).spawn();
   } catch (error) {
-    return failed(`cannot run "${program}": ${errorText(error)}`);
+    return failed(`cannot run "${program}": ${errorMessage(error)}`);
   }
   const tail = new StderrTail(child.stderr);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -82,10 +83,6 @@ function killGroup(pid: number, signal: Deno.Signal): void {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Keeps the last bytes of a stream; stops reading when closed. */

@@ -54,8 +54,3 @@ export function percentDecode(text: string, what: string): string {
 export function fail(detail: string): never {
   throw new SyntaxError(detail);
 }
-
-/** The message of anything thrown. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,6 +1,7 @@
-import { errorMessage, fail, parseHostPort, percentDecode } from "./_url.ts";
+import { fail, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The built-in limit for one whole AMQP exchange (spec: runners.md §7). */
 const AMQP_LIMIT_MS = 30_000;

@@ -1,12 +1,7 @@
-import {
-  errorMessage,
-  fail,
-  parseDecimal,
-  parseHostPort,
-  percentDecode,
-} from "./_url.ts";
+import { fail, parseDecimal, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The built-in limit for one whole Redis exchange (spec: runners.md §8). */
 const REDIS_LIMIT_MS = 30_000;

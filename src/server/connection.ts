@@ -7,6 +7,7 @@ import { logger } from "../log.ts";
 import type { Reply } from "../scheduler/scheduler.ts";
 import type { Command } from "../domain/command.ts";
 import type { ByteConn } from "./tls.ts";
+import { errorMessage } from "../errors.ts";
 
 const log = logger("server");
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -80,7 +81,7 @@ class AnswerBatch {
         if (!failed.has(committed)) continue;
         log.info(
           `request ${requestId}: not persisted: ${
-            describe(failed.get(committed))
+            errorMessage(failed.get(committed))
           }`,
         );
         this.texts[index] = `${requestId} ERROR\n`;
@@ -149,7 +150,9 @@ export class Connection {
         }
       }
     } catch (error) {
-      if (!this.#closed) log.info(`client ${this.#peer}: ${describe(error)}`);
+      if (!this.#closed) {
+        log.info(`client ${this.#peer}: ${errorMessage(error)}`);
+      }
     } finally {
       this.close();
       await this.#conn.closed;
@@ -238,7 +241,7 @@ export class Connection {
     try {
       reply = this.#context.handle(command, namespace);
     } catch (error) {
-      log.error(`request ${requestId}: ${describe(error)}`);
+      log.error(`request ${requestId}: ${errorMessage(error)}`);
       answers.add(`${requestId} ERROR\n`);
       return false;
     }
@@ -298,10 +301,6 @@ export function formatAddr(addr: Deno.Addr): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function delay(ms: number): Promise<void> {

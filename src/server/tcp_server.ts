@@ -5,6 +5,7 @@ import {
   formatAddr,
 } from "./connection.ts";
 import { createTlsContext, TlsServerConn } from "./tls.ts";
+import { errorMessage } from "../errors.ts";
 
 const log = logger("server");
 
@@ -76,7 +77,7 @@ export class TcpServer implements AsyncDisposable {
       } catch (error) {
         if (error instanceof Deno.errors.BadResource) return; // closed
         log.error(
-          `accept failed: ${error instanceof Error ? error.message : error}`,
+          `accept failed: ${errorMessage(error)}`,
         );
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
