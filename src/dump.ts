@@ -1,11 +1,7 @@
 import type { Mutation } from "./domain/mutation.ts";
 import type { Runner } from "./domain/runner.ts";
 import { formatRecord, parseRecord } from "./persistence/record.ts";
-import {
-  INVALID_UTF8,
-  LineReader,
-  parseCanonicalSet,
-} from "./persistence/replay.ts";
+import { INVALID_UTF8, LineReader } from "./persistence/replay.ts";
 import { fsReason } from "./errors.ts";
 
 const ENCODER = new TextEncoder();
@@ -379,7 +375,7 @@ class Dump {
     }
     let mutation: Mutation | undefined;
     try {
-      mutation = parseCanonicalSet(line) ?? parseRecord(line);
+      mutation = parseRecord(line);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       this.#err.push(`warning: line ${lineNumber} skipped: ${error.message}\n`);

@@ -1,4 +1,3 @@
-import type { JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import { LogfileError } from "./logfile_journal.ts";
 import { parseRecord } from "./record.ts";
@@ -12,19 +11,6 @@ const LF = 0x0a;
 const CR = 13; // as a UTF-16 code unit
 /** `ignoreBOM` keeps a U+FEFF at the start of a chunk: it is line content. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const INTEGER = /^-?[0-9]+$/;
-/** Same set as protocol/tokens.ts: what no token may contain. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f]/;
-const SPACED_STATUSES: readonly [string, JobStatus][] = [
-  [" planned", "planned"],
-  [" triggered", "triggered"],
-  [" executed", "executed"],
-  [" failed", "failed"],
-];
 
 /** The reason given for a line that is not valid UTF-8. */
 export const INVALID_UTF8 = "invalid UTF-8";
@@ -127,7 +113,7 @@ export async function replayLogfileInto(
         return;
       }
       try {
-        const mutation = parseCanonicalSet(line) ?? parseRecord(line);
+        const mutation = parseRecord(line);
         if (mutation !== undefined) apply(mutation);
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
@@ -328,38 +314,6 @@ function emitLinesSlowly(
     start = lf + 1;
   }
   return lineCount;
-}
-
-/**
- * Reads a `SET` line in the exact canonical shape the daemon writes (bare
- * tokens, single spaces, valid values) about four times faster than
- * `parseRecord`; returns `undefined` for any other line, which `parseRecord`
- * then reads. For the lines it accepts the result equals `parseRecord`'s
- * (checked by tests/unit/persistence/replay_test.ts).
- */
-export function parseCanonicalSet(line: string): Mutation | undefined {
-  if (!line.startsWith("SET ")) return undefined;
-  const idEnd = line.indexOf(" ", 4);
-  const nsEnd = idEnd === -1 ? -1 : line.indexOf(" ", idEnd + 1);
-  if (idEnd <= 4 || nsEnd <= idEnd + 1) return undefined;
-  if (line.indexOf(" ", nsEnd + 1) !== -1 || line.includes('"')) {
-    return undefined;
-  }
-  let status: JobStatus | undefined;
-  for (const [spaced, value] of SPACED_STATUSES) {
-    if (line.length - nsEnd === spaced.length && line.endsWith(spaced)) {
-      status = value;
-      break;
-    }
-  }
-  if (status === undefined) return undefined;
-  const ns = line.slice(idEnd + 1, nsEnd);
-  if (!INTEGER.test(ns)) return undefined;
-  const id = line.slice(4, idEnd);
-  if (FORBIDDEN.test(id)) return undefined;
-  const executionNs = BigInt(ns);
-  if (executionNs < INT64_MIN || executionNs > INT64_MAX) return undefined;
-  return { kind: "set", job: { id, executionNs, status } };
 }
 
 /** Wraps a failed file operation; anything else is a bug and passes. */

@@ -109,6 +109,11 @@ export function readRequestId(
   return first ? first : undefined;
 }
 
+/** Tells whether text holds a character no token may contain (spec: protocol.md §3). */
+export function hasForbiddenCharacter(text: string): boolean {
+  return FORBIDDEN.test(text);
+}
+
 /** Tells whether a line holds nothing but spaces and tabs. */
 export function isBlank(line: string): boolean {
   return /^[ \t]*$/.test(line);
