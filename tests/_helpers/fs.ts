@@ -24,6 +24,17 @@ export async function tempDir(
   };
 }
 
+/** Writes `text` with exactly `mode` (the umask does not apply); returns the path. */
+export async function writeFile(
+  path: string,
+  text: string,
+  mode = 0o600,
+): Promise<string> {
+  await Deno.writeTextFile(path, text, { mode });
+  await Deno.chmod(path, mode);
+  return path;
+}
+
 /** Tells whether a path exists (without following a final symlink). */
 export async function exists(path: string): Promise<boolean> {
   try {

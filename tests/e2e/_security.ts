@@ -23,17 +23,6 @@ secret = "${SPACED_SECRET}"
 namespace = "spaced."
 `;
 
-/** Writes a file with the given mode (the mode applies on create only). */
-export async function writeFile(
-  path: string,
-  text: string,
-  mode = 0o600,
-): Promise<string> {
-  await Deno.writeTextFile(path, text, { mode });
-  await Deno.chmod(path, mode);
-  return path;
-}
-
 /** A self-signed leaf certificate for 127.0.0.1 and localhost. */
 export interface TestCert {
   readonly certPath: string;

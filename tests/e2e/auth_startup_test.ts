@@ -14,9 +14,8 @@ import {
   makeCert,
   SPACED_SECRET,
   talkUntilClose,
-  writeFile,
 } from "./_security.ts";
-import { tempDir } from "../_helpers/fs.ts";
+import { tempDir, writeFile } from "../_helpers/fs.ts";
 
 /** A config file with log level `level` and these `[controller]` lines. */
 function config(controller: string, level = "off"): string {

@@ -17,8 +17,8 @@ import {
   sendAll,
   SPACED_SECRET,
   talkUntilClose,
-  writeFile,
 } from "./_security.ts";
+import { writeFile } from "../_helpers/fs.ts";
 
 // 2026-01-01 00:00:00 UTC: the spec's examples (April 2026) lie ahead.
 const BEFORE_EXAMPLES = 1_767_225_600_000_000_000n;

@@ -14,8 +14,8 @@ import {
   randomBytes,
   readToClose,
   sendAll,
-  writeFile,
 } from "./_security.ts";
+import { writeFile } from "../_helpers/fs.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const FAR_FUTURE_NS = "4000000000000000000";

@@ -17,8 +17,8 @@ import {
   readToClose,
   sendAll,
   type TestCert,
-  writeFile,
 } from "./_security.ts";
+import { writeFile } from "../_helpers/fs.ts";
 
 const T = "2026-04-01 12:00:00";
 // 2026-01-01 00:00:00 UTC: T lies ahead, so jobs stay planned.

@@ -5,7 +5,7 @@ import {
   NO_TOKENS_WARNING,
   parseAuthFile,
 } from "../../../src/config/auth_file.ts";
-import { tempDir } from "../../_helpers/fs.ts";
+import { tempDir, writeFile } from "../../_helpers/fs.ts";
 
 const AUTH_TOML = `[token.deploy]
 secret = "sk_deploy_7f3a91"
@@ -15,17 +15,6 @@ namespace = "deploy."
 secret = "sk_admin_5c2e08"
 namespace = "*"
 `;
-
-/** Writes `text` with exactly `mode` (the umask does not apply). */
-async function writeFile(
-  path: string,
-  text: string,
-  mode = 0o600,
-): Promise<string> {
-  await Deno.writeTextFile(path, text, { mode });
-  await Deno.chmod(path, mode);
-  return path;
-}
 
 function assertAuthError(fn: () => unknown, message: string): void {
   assert.throws(fn, (error) => {
