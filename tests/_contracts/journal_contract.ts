@@ -51,20 +51,6 @@ export function testJournalContract(name: string, open: OpenJournal): void {
     }
   });
 
-  Deno.test(`${name} append() resolves a lone record without waiting for company`, async () => {
-    await using journal = await open();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const later = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve("timer"), 0);
-    });
-    const first = await Promise.race([
-      journal.append(setJob(1)).then(() => "append"),
-      later,
-    ]);
-    clearTimeout(timer);
-    assert.equal(first, "append");
-  });
-
   Deno.test(`${name} append() resolves concurrent appends in append order`, async () => {
     await using journal = await open();
     const order: number[] = [];

@@ -123,6 +123,8 @@ interface Probe {
   failSync?: Error | undefined;
   /** Only files whose path ends so get the faults (all when unset). */
   faultySuffix?: string | undefined;
+  /** Async fsyncs wait for this; an error it yields fails them. */
+  syncGate?: Promise<Error | undefined> | undefined;
 }
 
 function newProbe(): Probe {
@@ -166,13 +168,11 @@ class ProbedFile implements FileLike {
     return this.inner.writeSync(p.subarray(0, this.probe.maxWrite));
   }
 
-  syncData(): Promise<void> {
-    try {
-      this.#checkSync();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.inner.syncData();
+  async syncData(): Promise<void> {
+    this.#checkSync();
+    const error = await this.probe.syncGate;
+    if (error !== undefined) throw error;
+    await this.inner.syncData();
   }
 
   syncDataSync(): void {
@@ -372,10 +372,85 @@ Deno.test("LogfileJournal append() writes a lone record at once with one write a
     `${dir.path}/logfile`,
     options(new State(), probe),
   );
-  await journal.append(setJob("a", 1n));
+  const committed = journal.append(setJob("a", 1n));
+  // Written and its fsync started in a microtask: no timer, no waiting for
+  // company.
+  await Promise.resolve();
   assert.deepEqual([probe.writes, probe.syncs], [1, 1]);
+  await committed;
   await journal.append(setJob("b", 2n));
   assert.deepEqual([probe.writes, probe.syncs], [2, 2]);
+});
+
+Deno.test("LogfileJournal append() gathers records appended during an fsync into the next group", async () => {
+  await using dir = await tempDir("ztick_journal_");
+  const path = `${dir.path}/logfile`;
+  const probe = newProbe();
+  const gate = Promise.withResolvers<Error | undefined>();
+  probe.syncGate = gate.promise;
+  const expected: string[] = [];
+  {
+    await using journal = await LogfileJournal.open(
+      path,
+      options(new State(), probe),
+    );
+    const order: number[] = [];
+    const append = (i: number) => {
+      const mutation = setJob(`job.${i}`, BigInt(i));
+      expected.push(`${formatRecord(mutation)}\n`);
+      return journal.append(mutation).then(() => order.push(i));
+    };
+    const pending = [append(0)];
+    await Promise.resolve();
+    assert.deepEqual([probe.writes, probe.syncs], [1, 1]);
+    // The first fsync is held: records of later turns wait for it.
+    for (let i = 1; i <= 300; i++) {
+      pending.push(append(i));
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    assert.deepEqual([probe.writes, probe.syncs, order.length], [1, 1, 0]);
+    gate.resolve(undefined);
+    await Promise.all(pending);
+    assert.deepEqual(order, Array.from({ length: 301 }, (_, i) => i));
+    assert.deepEqual([probe.writes, probe.syncs], [2, 2]);
+  }
+  assert.equal(await Deno.readTextFile(path), expected.join(""));
+});
+
+Deno.test("LogfileJournal append() fails the waiting group with a failed fsync, undoing it first", async () => {
+  await using dir = await tempDir("ztick_journal_");
+  const probe = newProbe();
+  const state = new State();
+  const gate = Promise.withResolvers<Error | undefined>();
+  probe.syncGate = gate.promise;
+  await capturingLogs(async () => {
+    await using journal = await LogfileJournal.open(
+      `${dir.path}/logfile`,
+      options(state, probe),
+    );
+    const undone: string[] = [];
+    const append = (id: string, executionNs: bigint) => {
+      const mutation = setJob(id, executionNs);
+      const undo = state.apply(mutation);
+      return journal.append(mutation, () => {
+        undone.push(`${id}@${executionNs}`);
+        undo();
+      });
+    };
+    const inFlight = append("a", 1n);
+    await Promise.resolve();
+    const waiting = [append("a", 2n), append("b", 2n)];
+    gate.resolve(NO_SPACE);
+    const results = await Promise.allSettled([inFlight, ...waiting]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ["rejected", "rejected", "rejected"],
+    );
+    assert.deepEqual(undone, ["b@2", "a@2", "a@1"]);
+    assert.deepEqual([...state.jobs.keys()], []);
+    assert.equal(journal.writable, false);
+    assert.deepEqual([probe.writes, probe.syncs], [1, 1]);
+  });
 });
 
 Deno.test("LogfileJournal append() commits concurrent records with one write and one sync", async () => {
