@@ -126,29 +126,40 @@ export class Connection {
     }
     const splitter = new LineSplitter();
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    // The answers of the previous chunk, still waiting for their records to
+    // be committed or for the socket: the next chunk is read and applied
+    // meanwhile, and its answers go out after them.
+    let sending: Promise<void> = Promise.resolve();
+    const send = async (answers: AnswerBatch) => {
+      await sending;
+      sending = this.#send(answers);
+      sending.catch(() => {}); // awaited (and thrown) by the next send
+    };
     try {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         let answers = new AnswerBatch();
         let hangUp = false;
-        // The frames may point into `buffer`, which is not read into again
-        // before they are all answered, so awaiting a flush here is safe.
+        // The frames point into `buffer`, which is not read into again
+        // before they are all answered, so awaiting a send here is safe.
         for (const frame of splitter.push(buffer.subarray(0, n))) {
           hangUp = this.#answerFrame(frame, answers);
           if (hangUp) break;
           if (answers.chars >= FLUSH_ANSWER_CHARS) {
-            await this.#send(answers);
+            await send(answers);
             answers = new AnswerBatch();
           }
         }
         splitter.detach();
-        await this.#send(answers);
+        await send(answers);
         if (hangUp) {
+          await sending;
           if (auth) await delay(auth.failureDelayMs);
           break;
         }
       }
+      await sending;
     } catch (error) {
       if (!this.#closed) {
         log.info(`client ${this.#peer}: ${errorMessage(error)}`);

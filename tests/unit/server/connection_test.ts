@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import type { Command } from "../../../src/domain/command.ts";
+import type { Reply } from "../../../src/scheduler/scheduler.ts";
+import {
+  Connection,
+  type ConnectionContext,
+} from "../../../src/server/connection.ts";
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+/** A context whose SETs commit only when the test says so. */
+class HeldCommits implements ConnectionContext {
+  readonly handled: string[] = [];
+  readonly #commits: PromiseWithResolvers<void>[] = [];
+
+  handle(command: Command): Reply {
+    if (command.kind === "set") {
+      this.handled.push(`set ${command.jobId}`);
+      const commit = Promise.withResolvers<void>();
+      this.#commits.push(commit);
+      return { ok: true, committed: commit.promise };
+    }
+    if (command.kind === "get") {
+      this.handled.push(`get ${command.jobId}`);
+      return { ok: true, body: `planned 1` };
+    }
+    return { ok: false, reason: "not in this test" };
+  }
+
+  stat(): readonly (readonly [string, string])[] {
+    return [];
+  }
+
+  commit(i: number, error?: Error): void {
+    if (error) this.#commits[i]!.reject(error);
+    else this.#commits[i]!.resolve();
+  }
+}
+
+/** Serves one connection of a loopback listener with `context`. */
+async function serveOne(context: ConnectionContext) {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+  });
+  const server = await listener.accept();
+  const served = new Connection(server, context).serve();
+  return { client, served };
+}
+
+async function readUntil(conn: Deno.Conn, text: string): Promise<string> {
+  const buffer = new Uint8Array(4096);
+  let got = "";
+  while (!got.includes(text)) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    got += DECODER.decode(buffer.subarray(0, n));
+  }
+  return got;
+}
+
+async function waitUntil(predicate: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5000;
+  while (!predicate()) {
+    assert.ok(performance.now() < deadline, "condition not met within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("Connection reads the next chunk while answers wait for their commit, and answers in order", async () => {
+  const context = new HeldCommits();
+  const { client, served } = await serveOne(context);
+  await client.write(ENCODER.encode("r1 SET a 1\n"));
+  await waitUntil(() => context.handled.length === 1);
+  // r1 is not committed yet; the next chunk is applied all the same.
+  await client.write(ENCODER.encode("r2 GET a\nr3 SET b 1\n"));
+  await waitUntil(() => context.handled.length === 3);
+  assert.deepEqual(context.handled, ["set a", "get a", "set b"]);
+  context.commit(1);
+  context.commit(0);
+  assert.equal(
+    await readUntil(client, "r3 OK\n"),
+    "r1 OK\nr2 OK planned 1\nr3 OK\n",
+  );
+  client.close();
+  await served;
+});
+
+Deno.test("Connection answers ERROR for a record whose commit fails, in its place", async () => {
+  const context = new HeldCommits();
+  const { client, served } = await serveOne(context);
+  await client.write(ENCODER.encode("r1 SET a 1\nr2 SET b 1\n"));
+  await waitUntil(() => context.handled.length === 2);
+  context.commit(0, new Error("disk full"));
+  context.commit(1);
+  assert.equal(await readUntil(client, "r2 OK\n"), "r1 ERROR\nr2 OK\n");
+  client.close();
+  await served;
+});
