@@ -6,7 +6,8 @@ import { LogfileJournal } from "./persistence/logfile_journal.ts";
 import { MemoryJournal } from "./persistence/memory_journal.ts";
 import { replayLogfileInto } from "./persistence/replay.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
-import { type Clock, type Journal, SYSTEM_CLOCK } from "./scheduler/ports.ts";
+import type { Clock, Journal } from "./scheduler/ports.ts";
+import { SYSTEM_CLOCK } from "./scheduler/system_clock.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { type Authenticator, formatAddr } from "./server/connection.ts";
 import { TcpServer } from "./server/tcp_server.ts";
@@ -39,16 +40,19 @@ export class Daemon implements AsyncDisposable {
   readonly #scheduler: Scheduler;
   readonly #journal: StoredJournal;
   readonly #server: TcpServer;
+  readonly #executor: RunnerExecutor;
   #stopping: Promise<void> | undefined;
 
   private constructor(
     scheduler: Scheduler,
     journal: StoredJournal,
     server: TcpServer,
+    executor: RunnerExecutor,
   ) {
     this.#scheduler = scheduler;
     this.#journal = journal;
     this.#server = server;
+    this.#executor = executor;
   }
 
   /** Starts a daemon; throws a startup error with the spec's message. */
@@ -127,7 +131,7 @@ export class Daemon implements AsyncDisposable {
       await journal.close();
       throw listenError(listen.text, error, tls !== undefined);
     }
-    const daemon = new Daemon(scheduler, journal, server);
+    const daemon = new Daemon(scheduler, journal, server, executor);
     const daemonState = () => ({
       uptimeNs: BigInt(Math.round((performance.now() - startedMs) * 1e6)),
       connections: server.connections,
@@ -159,6 +163,7 @@ export class Daemon implements AsyncDisposable {
     this.#stopping ??= (async () => {
       await this.#server.close();
       await this.#scheduler.stop(graceMs);
+      this.#executor[Symbol.dispose]();
       await this.#journal.close();
     })();
     return this.#stopping;

@@ -1,6 +1,9 @@
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { redactUrl } from "./redact.ts";
+import { type Http1Client, type Http1Target } from "./_http1.ts";
+
+const ENCODER = new TextEncoder();
 
 /** The built-in limit for one HTTP exchange (spec: runners.md §5). */
 const HTTP_LIMIT_MS = 30_000;
@@ -27,6 +30,14 @@ export function httpBody(job: { id: string; executionNs: bigint }): string {
   return `{"job_id":${JSON.stringify(job.id)},"execution":${job.executionNs}}`;
 }
 
+/** What the http runner needs besides the execution. */
+export interface HttpOptions {
+  /** Sent as `User-Agent: ztick/<version>`. */
+  readonly version: string;
+  /** Keep-alive client for plain `http://` URLs; `fetch` serves the rest. */
+  readonly client?: Http1Client;
+}
+
 /**
  * Sends one request for an execution; 2xx is success, anything else
  * (redirects included) is a failure (spec: runners.md §5).
@@ -34,40 +45,34 @@ export function httpBody(job: { id: string; executionNs: bigint }): string {
 export async function runHttp(
   runner: HttpRunner,
   { job, signal }: Execution,
-  options: { readonly version: string },
+  options: HttpOptions,
 ): Promise<Outcome> {
   const limit = new AbortController();
+  const onAbort = () => limit.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort);
   const timer = setTimeout(
     () => limit.abort(new Error(`no answer within ${HTTP_LIMIT_MS / 1000} s`)),
     HTTP_LIMIT_MS,
   );
-  const abort = AbortSignal.any([signal, limit.signal]);
   const withBody = runner.method === "POST" || runner.method === "PUT";
-  const headers: Record<string, string> = {
-    "User-Agent": `ztick/${options.version}`,
-  };
-  if (withBody) headers["Content-Type"] = "application/json";
+  const body = withBody ? httpBody(job) : undefined;
+  const target = options.client?.target(runner.url);
   try {
-    const response = await fetch(runner.url, {
-      method: runner.method,
-      headers,
-      redirect: "manual",
-      signal: abort,
-      ...(withBody ? { body: httpBody(job) } : {}),
-    });
-    // The body is read to the end (within the limit) and thrown away.
-    if (response.body) {
-      for await (const _ of response.body) {
-        /* discard */
-      }
-    }
-    if (response.status >= 200 && response.status < 300) return { ok: true };
+    const status = target === undefined
+      ? await fetchStatus(runner, body, options.version, limit.signal)
+      : await options.client!.send(
+        target,
+        encodeRequest(runner, target, body, options.version),
+        limit.signal,
+      );
+    if (status >= 200 && status < 300) return { ok: true };
     return {
       ok: false,
-      reason: `${redactUrl(runner.url)} answered ${response.status}`,
+      reason: `${redactUrl(runner.url)} answered ${status}`,
     };
   } catch (error) {
-    const reason = abort.aborted ? abort.reason : error;
+    const reason = limit.signal.aborted ? limit.signal.reason : error;
     return {
       ok: false,
       reason: `${runner.method} ${redactUrl(runner.url)}: ${
@@ -76,5 +81,52 @@ export async function runHttp(
     };
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** The request as bytes: head, then the JSON body of POST and PUT. */
+function encodeRequest(
+  runner: HttpRunner,
+  target: Http1Target,
+  body: string | undefined,
+  version: string,
+): Uint8Array {
+  const head =
+    `${runner.method} ${target.path} HTTP/1.1\r\nHost: ${target.host}` +
+    `\r\nUser-Agent: ztick/${version}\r\n`;
+  if (body === undefined) return ENCODER.encode(`${head}\r\n`);
+  const bytes = ENCODER.encode(body);
+  const headBytes = ENCODER.encode(
+    `${head}Content-Type: application/json\r\nContent-Length: ${bytes.length}\r\n\r\n`,
+  );
+  const request = new Uint8Array(headBytes.length + bytes.length);
+  request.set(headBytes);
+  request.set(bytes, headBytes.length);
+  return request;
+}
+
+/** Sends the request with `fetch`; resolves to the status, body read. */
+async function fetchStatus(
+  runner: HttpRunner,
+  body: string | undefined,
+  version: string,
+  signal: AbortSignal,
+): Promise<number> {
+  const headers: Record<string, string> = { "User-Agent": `ztick/${version}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(runner.url, {
+    method: runner.method,
+    headers,
+    redirect: "manual",
+    signal,
+    ...(body !== undefined ? { body } : {}),
+  });
+  // The body is read to the end (within the limit) and thrown away.
+  if (response.body) {
+    for await (const _ of response.body) {
+      /* discard */
+    }
+  }
+  return response.status;
 }

@@ -4,6 +4,7 @@ import type { Execution, Executor, Outcome } from "../scheduler/ports.ts";
 import { runProcess } from "./_process.ts";
 import { runAmqp } from "./amqp.ts";
 import { runHttp } from "./http.ts";
+import { Http1Client } from "./_http1.ts";
 import { runRedis } from "./redis.ts";
 
 const log = logger("runner");
@@ -17,11 +18,17 @@ export interface RunnerOptions {
 }
 
 /** Runs an execution with the runner its rule captured (spec: runners.md). */
-export class RunnerExecutor implements Executor {
+export class RunnerExecutor implements Executor, Disposable {
   readonly #options: RunnerOptions;
+  readonly #http = new Http1Client();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+  }
+
+  /** Closes the http runner's idle keep-alive connections. */
+  [Symbol.dispose](): void {
+    this.#http.close();
   }
 
   execute(execution: Execution): Promise<Outcome> {
@@ -36,7 +43,10 @@ export class RunnerExecutor implements Executor {
       case "awf":
         return this.#process("awf", awfArgs(runner), execution);
       case "http":
-        return runHttp(runner, execution, this.#options);
+        return runHttp(runner, execution, {
+          version: this.#options.version,
+          client: this.#http,
+        });
       case "amqp":
         return runAmqp(runner, execution);
       case "redis":

@@ -34,11 +34,3 @@ export type Outcome = { ok: true } | { ok: false; reason: string };
 export interface Executor {
   execute(execution: Execution): Promise<Outcome>;
 }
-
-/**
- * The real wall clock. `Date.now()` is whole milliseconds rounded down, so a
- * job is never seen due before its time (at most 1 ms late from this).
- */
-export const SYSTEM_CLOCK: Clock = {
-  nowNs: () => BigInt(Date.now()) * 1_000_000n,
-};

@@ -8,10 +8,19 @@ import { logger } from "../log.ts";
 import { DueHeap } from "./due_heap.ts";
 import type { Clock, Executor, Journal, Outcome } from "./ports.ts";
 import { Fifo } from "./_fifo.ts";
+import { clearImmediate, setImmediate } from "node:timers";
 
 const log = logger("scheduler");
 /** Re-check the wall clock at least this often (spec: protocol.md §7). */
 const MAX_SLEEP_MS = 1000;
+/**
+ * Timers fire 1–2 ms late, so they wake the scheduler this long before a job
+ * is due, and the rest of the wait is polled with `setImmediate`, which lets
+ * I/O run between polls.
+ */
+const POLL_WITHIN_NS = 2_000_000n;
+/** While the logfile is read-only, due jobs are held; look again this often. */
+const HELD_RETRY_MS = 50;
 
 /** What the scheduler needs from the outside (spec: runners.md §1). */
 export interface SchedulerOptions {
@@ -85,6 +94,8 @@ export class Scheduler {
   readonly #running = new Set<AbortController>();
   readonly #inflight = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #poll: ReturnType<typeof setImmediate> | undefined;
+  readonly #tickTask = () => this.tick();
   #started = false;
   #stopping = false;
   #recording = true;
@@ -259,8 +270,7 @@ export class Scheduler {
    * the journal is read-only (spec: persistence.md §5).
    */
   tick(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#disarm();
     if (this.#stopping) return;
     if (this.#options.journal.writable) {
       const interrupted = this.#interrupted;
@@ -290,7 +300,7 @@ export class Scheduler {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#timer);
+    this.#disarm();
     if (this.#inflight.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise((resolve) => {
@@ -370,20 +380,33 @@ export class Scheduler {
   }
 
   #rearm(): void {
-    clearTimeout(this.#timer);
+    this.#disarm();
     this.#arm();
   }
 
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#poll !== undefined) clearImmediate(this.#poll);
+    this.#poll = undefined;
+  }
+
+  /** Wakes the scheduler when the next job is due, or in a second. */
   #arm(): void {
     const next = this.#nextDue();
     let delayMs = MAX_SLEEP_MS;
     if (next !== undefined) {
       const waitNs = next.executionNs - this.#options.clock.nowNs();
-      if (waitNs < BigInt(MAX_SLEEP_MS) * 1_000_000n) {
-        delayMs = waitNs <= 0n ? 0 : Number((waitNs + 999_999n) / 1_000_000n);
+      if (!this.#options.journal.writable) {
+        delayMs = HELD_RETRY_MS;
+      } else if (waitNs <= POLL_WITHIN_NS) {
+        this.#poll = setImmediate(this.#tickTask);
+        return;
+      } else if (waitNs < BigInt(MAX_SLEEP_MS) * 1_000_000n) {
+        delayMs = Number((waitNs - POLL_WITHIN_NS) / 1_000_000n);
       }
     }
-    this.#timer = setTimeout(() => this.tick(), delayMs);
+    this.#timer = setTimeout(this.#tickTask, delayMs);
   }
 
   /** Selects the rule of a due job and queues its execution (spec: runners.md §1). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import type { Command } from "../../../src/domain/command.ts";
 import { parseRequest } from "../../../src/protocol/request.ts";
 import { type Reply, Scheduler } from "../../../src/scheduler/scheduler.ts";
@@ -237,4 +238,42 @@ Deno.test("Scheduler holds due jobs while the journal is read-only", async () =>
   scheduler.tick();
   await settle();
   assert.equal(executor.started.length, 1);
+});
+
+/** Lets `setImmediate` callbacks run `rounds` times, no timer involved. */
+async function immediates(rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+Deno.test("Scheduler polls the last 2 ms before a job is due instead of sleeping", async () => {
+  const { clock, scheduler, run, executor } = setUp();
+  run("RULE SET r a shell true");
+  run(`SET a ${T0 + 1_500_000n}`); // due in 1.5 ms
+  scheduler.start();
+  try {
+    await immediates(20);
+    assert.equal(executor.started.length, 0);
+    clock.ns = T0 + 1_500_000n;
+    // Seen due at the next poll: no timer (at least 1 ms) has to fire.
+    await immediates(20);
+    assert.equal(executor.started.length, 1);
+  } finally {
+    await scheduler.stop(0);
+  }
+});
+
+Deno.test("Scheduler sleeps on a timer when the next job is further than 2 ms away", async () => {
+  const { clock, scheduler, run, executor } = setUp();
+  run("RULE SET r a shell true");
+  run(`SET a ${T0 + 5n * SECOND}`); // due in 5 s
+  scheduler.start();
+  try {
+    clock.ns = T0 + 5n * SECOND;
+    await immediates(20);
+    assert.equal(executor.started.length, 0, "no poll while far from due");
+  } finally {
+    await scheduler.stop(0);
+  }
 });
