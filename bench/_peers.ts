@@ -83,6 +83,30 @@ export async function hasProgram(name: string): Promise<boolean> {
   return (await capture("sh", ["-c", `command -v ${name}`])) !== undefined;
 }
 
+/**
+ * Whether a program is on PATH, installing its Debian package with apt-get
+ * first when it is missing (as root, when apt-get exists).
+ */
+export async function ensureProgram(
+  name: string,
+  aptPackage: string,
+  log: (text: string) => void,
+): Promise<boolean> {
+  if (await hasProgram(name)) return true;
+  if (Deno.uid() !== 0 || !await hasProgram("apt-get")) return false;
+  log(`  ${name} not found: apt-get install -y ${aptPackage}`);
+  const installed = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `apt-get install -y ${aptPackage} || (apt-get update && apt-get install -y ${aptPackage})`,
+    ],
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return installed.success && await hasProgram(name);
+}
+
 /** Compiles bench/echo_server.c with gcc -O2 into a temp dir and starts it. */
 export async function startCEcho(): Promise<Peer> {
   const dir = await tempDir("cecho");

@@ -11,15 +11,17 @@ import { Proc, tempDir } from "./_procs.ts";
 /** The project root (the folder holding main.ts). */
 export const PROJECT_ROOT = fromFileUrl(new URL("../", import.meta.url));
 
-/** The permissions `deno task start` gives the daemon. */
-export const DAEMON_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-];
+/**
+ * The flags `deno task start` runs the daemon with (permissions, V8 flags),
+ * read from deno.json so the bench starts it exactly as a user does.
+ */
+export const DAEMON_FLAGS: readonly string[] = (() => {
+  const config = JSON.parse(
+    Deno.readTextFileSync(`${PROJECT_ROOT}deno.json`),
+  ) as { tasks: { start: string } };
+  const words = config.tasks.start.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+})();
 
 /** What differs between the daemons a run starts. */
 export interface ZtickOptions {
@@ -72,13 +74,17 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
       "",
     ].join("\n"),
   );
-  const args = ["run", ...DAEMON_PERMISSIONS];
+  const v8Flags = DAEMON_FLAGS.filter((flag) => flag.startsWith("--v8-flags="))
+    .map((flag) => flag.slice("--v8-flags=".length))
+    .concat(options.v8Flags ?? []);
+  const args = [
+    "run",
+    ...DAEMON_FLAGS.filter((flag) => !flag.startsWith("--v8-flags=")),
+  ];
   if (options.cpuProfDir) {
     args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   }
-  if (options.v8Flags?.length) {
-    args.push(`--v8-flags=${options.v8Flags.join(",")}`);
-  }
+  if (v8Flags.length > 0) args.push(`--v8-flags=${v8Flags.join(",")}`);
   args.push("main.ts", "-c", configPath);
   const proc = new Proc("ztick", Deno.execPath(), args, {
     cwd: PROJECT_ROOT,

@@ -21,6 +21,7 @@ import { rawFsyncRate } from "./_fsync.ts";
 import { BEANSTALK_PUT, ECHO_LINE, REDIS_ZADD, ZTICK_SET } from "./_load.ts";
 import {
   type BeanstalkMode,
+  ensureProgram,
   hasProgram,
   type RedisMode,
   startBeanstalkd,
@@ -201,7 +202,7 @@ try {
           startZtick({ fsync, ...(cpuProfDir ? { cpuProfDir } : {}) }),
       });
     }
-    if (await hasProgram("redis-server")) {
+    if (await ensureProgram("redis-server", "redis-server", log)) {
       for (const mode of ["off", "everysec", "always"] as RedisMode[]) {
         targets.push({
           id: `redis_${mode}`,
@@ -211,9 +212,11 @@ try {
         });
       }
     } else {
-      results.note("redis-server not found: no Redis figures");
+      results.note(
+        "redis-server not found and apt-get could not install it: no Redis figures",
+      );
     }
-    if (await hasProgram("beanstalkd")) {
+    if (await ensureProgram("beanstalkd", "beanstalkd", log)) {
       for (const mode of ["default", "f0"] as BeanstalkMode[]) {
         targets.push({
           id: `beanstalkd_${mode}`,
@@ -224,7 +227,7 @@ try {
       }
     } else {
       results.note(
-        "beanstalkd not found (apt-get install -y beanstalkd): no beanstalkd figures",
+        "beanstalkd not found and apt-get could not install it: no beanstalkd figures",
       );
     }
     for (const target of targets) {
