@@ -30,6 +30,11 @@ export class LineSplitter {
   #partialBytes = 0;
   #overlong = false;
 
+  /** `true` when no line is partly read: the next byte starts a line. */
+  get atLineStart(): boolean {
+    return this.#partialBytes === 0 && !this.#overlong;
+  }
+
   /** Returns the lines the chunk completes. */
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];

@@ -99,3 +99,54 @@ Deno.test("Connection answers ERROR for a record whose commit fails, in its plac
   client.close();
   await served;
 });
+
+/** A context answering GET with the id, for framing tests. */
+const ECHO_GET: ConnectionContext = {
+  handle: (command) =>
+    command.kind === "get"
+      ? { ok: true, body: command.jobId }
+      : { ok: false, reason: "not in this test" },
+  stat: () => [],
+};
+
+/** Sends `writes` one by one, then half-closes; returns all answers. */
+async function converseRaw(writes: (string | Uint8Array)[]): Promise<string> {
+  const { client, served } = await serveOne(ECHO_GET);
+  for (const write of writes) {
+    await client.write(
+      typeof write === "string" ? ENCODER.encode(write) : write,
+    );
+  }
+  await client.closeWrite();
+  const answers = await readUntil(client, "\0never");
+  client.close();
+  await served;
+  return answers;
+}
+
+Deno.test("Connection frames whole ASCII chunks and line-by-line ones alike", async () => {
+  const overlong = `r3 GET ${"x".repeat(5000)}`;
+  const lines = `r1 GET a\r\n\n  \nr2 GET b\n${overlong}\nr4 GET c\n`;
+  const expected = "r1 OK a\nr2 OK b\nr3 ERROR\nr4 OK c\n";
+  // One chunk of ASCII lines (decoded at once).
+  assert.equal(await converseRaw([lines]), expected);
+  // The same bytes cut inside lines, inside CRLF and inside the long line.
+  const cuts = [5, 9, 10, 40, 1000, 5030];
+  const pieces = cuts.map((cut, i) => lines.slice(cuts[i - 1] ?? 0, cut));
+  pieces.push(lines.slice(cuts.at(-1)));
+  assert.equal(await converseRaw(pieces), expected);
+  // A non-ASCII line sends the whole chunk down the line-by-line path.
+  assert.equal(
+    await converseRaw([`r0 GET é\n${lines}`]),
+    `r0 OK é\n${expected}`,
+  );
+  // Invalid UTF-8 on one line: that line alone is refused.
+  const bad = new Uint8Array([...ENCODER.encode("r9 GET "), 0xff, 0x0a]);
+  assert.equal(
+    await converseRaw([
+      new Uint8Array([...ENCODER.encode(lines), ...bad]),
+      "r5 GET d\n",
+    ]),
+    `${expected}r9 ERROR\nr5 OK d\n`,
+  );
+});
