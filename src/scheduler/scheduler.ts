@@ -8,6 +8,7 @@ import { logger } from "../log.ts";
 import { DueHeap } from "./due_heap.ts";
 import type { Clock, Executor, Journal, Outcome } from "./ports.ts";
 import { Fifo } from "./_fifo.ts";
+import { JobTable } from "./job_table.ts";
 import { clearImmediate, setImmediate } from "node:timers";
 
 const log = logger("scheduler");
@@ -79,7 +80,7 @@ interface Queued {
  */
 export class Scheduler {
   readonly #options: SchedulerOptions;
-  readonly #jobs = new Map<string, JobEntry>();
+  readonly #jobs = new JobTable<JobEntry>();
   readonly #rules = new Map<string, Rule>();
   readonly #heap = new DueHeap<JobEntry>();
   readonly #counts: Record<JobStatus, number> = {
@@ -168,7 +169,6 @@ export class Scheduler {
       case "set": {
         if (!isInside(namespace, command.jobId)) return outside(command.jobId);
         if (!this.#options.journal.writable) return READ_ONLY;
-        const previous = this.#jobs.get(command.jobId);
         const { jobId: id, executionNs } = command;
         const entry: JobEntry = {
           id,
@@ -176,7 +176,7 @@ export class Scheduler {
           status: "planned",
           seq: ++this.#seq,
         };
-        this.#store(entry, previous);
+        const previous = this.#store(entry);
         const job: Job = { id, executionNs, status: "planned" };
         return this.#commit({ kind: "set", job }, () => {
           if (this.#jobs.get(entry.id) !== entry) return;
@@ -206,7 +206,7 @@ export class Scheduler {
         if (!this.#options.journal.writable) return READ_ONLY;
         this.#unstore(entry.id);
         return this.#commit({ kind: "remove", jobId: entry.id }, () => {
-          if (!this.#jobs.has(entry.id)) this.#store(entry);
+          if (this.#jobs.get(entry.id) === undefined) this.#store(entry);
         });
       }
       case "ruleSet": {
@@ -323,13 +323,10 @@ export class Scheduler {
     };
   }
 
-  /** Stores a job; `previous` saves a lookup when the caller has it. */
-  #store(
-    entry: JobEntry,
-    previous: JobEntry | undefined = this.#jobs.get(entry.id),
-  ): void {
+  /** Stores a job; returns the one it replaces. */
+  #store(entry: JobEntry): JobEntry | undefined {
+    const previous = this.#jobs.set(entry);
     if (previous) this.#counts[previous.status]--;
-    this.#jobs.set(entry.id, entry);
     this.#counts[entry.status]++;
     if (entry.status === "planned") {
       this.#heap.push(entry);
@@ -339,13 +336,12 @@ export class Scheduler {
         this.#heap.filter((item) => this.#isWaiting(item));
       }
     }
+    return previous;
   }
 
   #unstore(jobId: string): void {
-    const entry = this.#jobs.get(jobId);
-    if (!entry) return;
-    this.#counts[entry.status]--;
-    this.#jobs.delete(jobId);
+    const entry = this.#jobs.delete(jobId);
+    if (entry) this.#counts[entry.status]--;
   }
 
   #setStatus(entry: JobEntry, status: JobStatus): void {
