@@ -28,7 +28,9 @@ export interface Tokens {
  */
 export function tokenize(line: string): Tokens {
   if (!line.includes('"')) {
-    const tokens = line.split(" ").filter((token) => token !== "");
+    let tokens = line.split(" ");
+    // Runs of spaces leave empty pieces; most lines have none.
+    if (tokens.includes("")) tokens = tokens.filter((token) => token !== "");
     if (!FORBIDDEN.test(line)) return { tokens };
     const bad = tokens.findIndex((token) => FORBIDDEN.test(token));
     return {
