@@ -44,8 +44,9 @@ export interface LogfileJournalOptions {
   /** Seconds between compactions; `0` disables them. */
   readonly compactionIntervalS: number;
   /**
-   * Live views of the state at the moment of the call; each item's fields are
-   * read as it is taken, so items may be mutable objects.
+   * Live views of the state at the moment of the call. Items may be mutable
+   * objects: each is read when its line is written, and what changed since
+   * the compaction began follows in records appended after the snapshot.
    */
   readonly snapshot: () => { rules: Iterable<Rule>; jobs: Iterable<Job> };
   /** Opens a file; tests wrap the handle to inject write and sync faults. */
@@ -442,8 +443,8 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       const writer = new ChunkWriter(temp);
       const pace = new Pace();
       const { rules, jobs } = this.#options.snapshot();
-      const ruleCount = await writeSorted(rules, takeRule, writer, pace, check);
-      const jobCount = await writeSorted(jobs, takeJob, writer, pace, check);
+      const ruleCount = await writeSorted(rules, ruleLine, writer, pace, check);
+      const jobCount = await writeSorted(jobs, jobLine, writer, pace, check);
       await writer.flush();
       check();
       while (this.#tee !== undefined && this.#tee.length > 0) {
@@ -538,33 +539,22 @@ interface RewriteStats {
   readonly bytes: number;
 }
 
-/** A snapshot item: its id (the sort key) and how to write it. */
+/** A snapshot item; its id is the sort key. */
 interface Entry {
   readonly id: string;
-  readonly line: () => string;
 }
 
-interface JobEntry extends Entry {
-  readonly executionNs: bigint;
-  readonly status: Job["status"];
+function ruleLine(rule: Rule): string {
+  return formatRecord({ kind: "ruleSet", rule });
 }
 
-function takeRule(rule: Rule): Entry {
-  const line = formatRecord({ kind: "ruleSet", rule });
-  return { id: rule.id, line: () => line };
-}
-
-function takeJob({ id, executionNs, status }: Job): JobEntry {
-  return { id, executionNs, status, line: jobLine };
-}
-
-function jobLine(this: JobEntry): string {
-  return formatRecord({ kind: "set", job: this });
+function jobLine(job: Job): string {
+  return formatRecord({ kind: "set", job });
 }
 
 /** A sorted run of entries; `wide` runs need the slow byte-order compare. */
-interface Run {
-  readonly entries: Entry[];
+interface Run<T extends Entry> {
+  readonly entries: T[];
   readonly wide: boolean;
   /** Rank in taking order: breaks ties between equal ids. */
   readonly rank: number;
@@ -579,20 +569,22 @@ function compareIds(a: string, b: string, wide: boolean): number {
 /**
  * Writes items as lines sorted by id in byte order, yielding to the event
  * loop often: runs of `RUN_LENGTH` items are taken and sorted one by one, then
- * merged. An id met twice (deleted and re-added during the walk) keeps its
- * later version. Returns the number of lines written.
+ * merged. An item is written as it is when its line is written; the records
+ * committed meanwhile follow in the tee, so the file replays to the state
+ * either way. An id met twice (deleted and re-added during the walk) keeps
+ * its later version. Returns the number of lines written.
  */
-async function writeSorted<T>(
+async function writeSorted<T extends Entry>(
   items: Iterable<T>,
-  take: (item: T) => Entry,
+  line: (item: T) => string,
   writer: ChunkWriter,
   pace: Pace,
   check: () => void,
 ): Promise<number> {
-  const runs: Run[] = [];
+  const runs: Run<T>[] = [];
   const iterator = items[Symbol.iterator]();
   for (let done = false; !done;) {
-    const entries: Entry[] = [];
+    const entries: T[] = [];
     let wide = false;
     while (entries.length < RUN_LENGTH) {
       const next = iterator.next();
@@ -600,7 +592,7 @@ async function writeSorted<T>(
         done = true;
         break;
       }
-      const entry = take(next.value);
+      const entry = next.value;
       if (!wide && SURROGATE.test(entry.id)) wide = true;
       entries.push(entry);
     }
@@ -612,11 +604,11 @@ async function writeSorted<T>(
     check();
   }
   const heap = new RunHeap(runs);
-  let previous: Entry | undefined;
+  let previous: T | undefined;
   let count = 0;
   for (let entry = heap.pop(); entry !== undefined; entry = heap.pop()) {
     if (previous !== undefined && previous.id !== entry.id) {
-      writer.add(previous.line());
+      writer.add(line(previous));
       count++;
       if (writer.isFull) {
         await writer.flush();
@@ -630,21 +622,21 @@ async function writeSorted<T>(
     previous = entry;
   }
   if (previous !== undefined) {
-    writer.add(previous.line());
+    writer.add(line(previous));
     count++;
   }
   return count;
 }
 
 /** A min-heap of runs keyed by their current entry; ties favour earlier runs. */
-class RunHeap {
-  readonly #heap: Run[] = [];
+class RunHeap<T extends Entry> {
+  readonly #heap: Run<T>[] = [];
 
-  constructor(runs: readonly Run[]) {
+  constructor(runs: readonly Run<T>[]) {
     for (const run of runs) this.#push(run);
   }
 
-  pop(): Entry | undefined {
+  pop(): T | undefined {
     const top = this.#heap[0];
     if (top === undefined) return undefined;
     const entry = top.entries[top.position++]!;
@@ -660,7 +652,7 @@ class RunHeap {
     return entry;
   }
 
-  #less(a: Run, b: Run): boolean {
+  #less(a: Run<T>, b: Run<T>): boolean {
     const c = compareIds(
       a.entries[a.position]!.id,
       b.entries[b.position]!.id,
@@ -669,7 +661,7 @@ class RunHeap {
     return c < 0 || (c === 0 && a.rank < b.rank);
   }
 
-  #push(run: Run): void {
+  #push(run: Run<T>): void {
     const heap = this.#heap;
     let i = heap.push(run) - 1;
     while (i > 0) {

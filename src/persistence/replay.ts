@@ -6,7 +6,7 @@ import { fsReason } from "../errors.ts";
 export { LogfileError };
 
 /** Bytes read per `read()`; 256 KiB–1 MiB decode fastest (measured). */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 256 << 10;
 const LF = 0x0a;
 const CR = 13; // as a UTF-16 code unit
 /** `ignoreBOM` keeps a U+FEFF at the start of a chunk: it is line content. */
