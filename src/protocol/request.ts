@@ -58,16 +58,16 @@ export function parseRequest(line: string): Request {
 
 /** Reads the tokens after the request id; throws `SyntaxError`. */
 function parseCommand(tokens: readonly string[]): Command {
-  const [, instruction, ...args] = tokens;
+  const instruction = tokens[1];
+  if (instruction === "SET") { // the hot path: no rest arrays
+    return {
+      kind: "set",
+      jobId: identifier("job", tokens[2]),
+      executionNs: parseTimestamp(tokens.slice(3)),
+    };
+  }
+  const args = tokens.slice(2);
   switch (instruction) {
-    case "SET": {
-      const [jobId, ...timestamp] = args;
-      return {
-        kind: "set",
-        jobId: identifier("job", jobId),
-        executionNs: parseTimestamp(timestamp),
-      };
-    }
     case "GET":
       return { kind: "get", jobId: identifier("job", args[0]) };
     case "QUERY":

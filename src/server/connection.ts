@@ -51,11 +51,12 @@ export interface Authenticator {
 class AnswerBatch {
   readonly texts: string[] = [];
   chars = 0;
-  readonly #waits: {
-    index: number;
-    requestId: string;
-    committed: Promise<void>;
-  }[] = [];
+  /** Per mutation: where its answer is, its request id, its group. */
+  readonly #waitIndexes: number[] = [];
+  readonly #waitIds: string[] = [];
+  readonly #waitGroups: Promise<void>[] = [];
+  /** The groups, each once per run of records sharing it. */
+  readonly #groups: Promise<void>[] = [];
 
   add(text: string): void {
     this.texts.push(text);
@@ -68,31 +69,37 @@ class AnswerBatch {
     requestId: string,
     committed: Promise<void>,
   ): void {
-    this.#waits.push({ index: this.texts.length, requestId, committed });
+    this.#waitIndexes.push(this.texts.length);
+    this.#waitIds.push(requestId);
+    this.#waitGroups.push(committed);
+    if (this.#groups.at(-1) !== committed) this.#groups.push(committed);
     this.add(text);
   }
 
   /** Waits for every mutation's record and returns the text to write. */
   async settle(): Promise<string> {
-    const waits = this.#waits;
-    if (waits.length > 0) {
-      // Records of one group share a promise: await each once.
-      const distinct = new Set(waits.map((wait) => wait.committed));
+    if (this.#groups.length > 0) {
       const failed = new Map<Promise<void>, unknown>();
       await Promise.all(
-        [...distinct].map((p) => p.catch((error) => failed.set(p, error))),
+        this.#groups.map((p) => p.catch((error) => failed.set(p, error))),
       );
-      for (const { index, requestId, committed } of waits) {
-        if (!failed.has(committed)) continue;
-        log.info(
-          `request ${requestId}: not persisted: ${
-            errorMessage(failed.get(committed))
-          }`,
-        );
-        this.texts[index] = `${requestId} ERROR\n`;
-      }
+      if (failed.size > 0) this.#markFailed(failed);
     }
     return this.texts.join("");
+  }
+
+  #markFailed(failed: Map<Promise<void>, unknown>): void {
+    for (let i = 0; i < this.#waitGroups.length; i++) {
+      const group = this.#waitGroups[i]!;
+      if (!failed.has(group)) continue;
+      const requestId = this.#waitIds[i]!;
+      log.info(
+        `request ${requestId}: not persisted: ${
+          errorMessage(failed.get(group))
+        }`,
+      );
+      this.texts[this.#waitIndexes[i]!] = `${requestId} ERROR\n`;
+    }
   }
 }
 
