@@ -1,10 +1,6 @@
 import { INSTRUCTIONS } from "../domain/command.ts";
 import { ANY_NAMESPACE } from "../domain/namespace.ts";
-import {
-  type Frame,
-  LineSplitter,
-  MAX_LINE_BYTES,
-} from "../protocol/framing.ts";
+import { type Frame, LineSplitter } from "../protocol/framing.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
@@ -22,7 +18,6 @@ const READ_BUFFER_BYTES = 64 * 1024;
 const FLUSH_ANSWER_CHARS = 256 * 1024;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 const ENCODER = new TextEncoder();
-const LF = 0x0a;
 
 /** What a connection asks of the rest of the daemon. */
 export interface ConnectionContext {
@@ -153,44 +148,16 @@ export class Connection {
         if (n === null) break;
         let answers = new AnswerBatch();
         let hangUp = false;
-        // The lines point into `buffer`, which is not read into again
+        // The frames may point into `buffer`, which is not read into again
         // before they are all answered, so awaiting a send here is safe.
-        const answerFrames = async (bytes: Uint8Array) => {
-          for (const frame of splitter.push(bytes)) {
-            hangUp = this.#answerFrame(frame, answers);
-            if (hangUp) return;
-            if (answers.chars >= FLUSH_ANSWER_CHARS) {
-              await send(answers);
-              answers = new AnswerBatch();
-            }
-          }
-        };
-        let chunk = buffer.subarray(0, n);
-        if (!splitter.atLineStart) {
-          // Finish the line begun in an earlier chunk.
-          const lf = chunk.indexOf(LF);
-          const end = lf < 0 ? chunk.length : lf + 1;
-          await answerFrames(chunk.subarray(0, end));
-          chunk = chunk.subarray(end);
-        }
-        // The common case: whole ASCII lines, decoded in one go.
-        const lines = hangUp ? undefined : asciiLines(chunk);
-        let offset = 0;
-        for (const line of lines ?? []) {
-          hangUp = line.length < MAX_LINE_BYTES
-            ? this.#answerLine(line, answers)
-            : this.#answerFrame({
-              kind: "overlong",
-              head: chunk.subarray(offset, offset + MAX_LINE_BYTES),
-            }, answers);
+        for (const frame of splitter.push(buffer.subarray(0, n))) {
+          hangUp = this.#answerFrame(frame, answers);
           if (hangUp) break;
-          offset += line.length + 1;
           if (answers.chars >= FLUSH_ANSWER_CHARS) {
             await send(answers);
             answers = new AnswerBatch();
           }
         }
-        if (!hangUp) await answerFrames(chunk.subarray(offset));
         splitter.detach();
         await send(answers);
         if (hangUp) {
@@ -233,34 +200,45 @@ export class Connection {
 
   /** Answers one line into `answers`; returns whether to hang up after. */
   #answerFrame(frame: Frame, answers: AnswerBatch): boolean {
-    let bytes: Uint8Array;
-    let problem: string | undefined;
-    let line = "";
+    if (frame.kind === "text") return this.#answerLine(frame.text, answers);
     if (frame.kind === "overlong") {
-      bytes = frame.head;
-      problem = "line longer than 4096 bytes";
-    } else {
-      bytes = frame.bytes;
-      if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
-      try {
-        line = UTF8.decode(bytes);
-      } catch {
-        problem = "invalid UTF-8";
-      }
+      return this.#answerUnreadable(
+        frame.head,
+        true,
+        "line longer than 4096 bytes",
+        answers,
+      );
     }
-    if (problem !== undefined) {
-      if (this.#namespace === undefined) return this.#refuse(answers);
-      const requestId = readRequestId(bytes, frame.kind === "overlong");
-      log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
-      if (requestId !== undefined) answers.add(`${requestId} ERROR\n`);
-      return false;
+    let bytes = frame.bytes;
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+    let line: string;
+    try {
+      line = UTF8.decode(bytes);
+    } catch {
+      return this.#answerUnreadable(bytes, false, "invalid UTF-8", answers);
     }
     return this.#answerLine(line, answers);
   }
 
-  /** Answers one decoded line (without LF) into `answers`. */
+  /**
+   * Answers a line that cannot be read: `<id> ERROR` if its id can be; `cut`
+   * when the bytes are the head of an overlong line (its id may be cut too).
+   */
+  #answerUnreadable(
+    bytes: Uint8Array,
+    cut: boolean,
+    problem: string,
+    answers: AnswerBatch,
+  ): boolean {
+    if (this.#namespace === undefined) return this.#refuse(answers);
+    const requestId = readRequestId(bytes, cut);
+    log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
+    if (requestId !== undefined) answers.add(`${requestId} ERROR\n`);
+    return false;
+  }
+
+  /** Answers one decoded line (without LF and CR). */
   #answerLine(line: string, answers: AnswerBatch): boolean {
-    if (line.charCodeAt(line.length - 1) === 0x0d) line = line.slice(0, -1);
     if (isBlank(line)) return false;
     return this.#answerRequest(parseRequest(line), answers);
   }
@@ -348,25 +326,6 @@ export class Connection {
     answers.add("ERROR\n");
     return true;
   }
-}
-
-/**
- * The complete lines of a chunk (up to its last LF) when they are all ASCII,
- * decoded at once; `undefined` when there is no LF or any other byte, which
- * the line-by-line path handles (it knows UTF-8 errors and byte lengths).
- */
-function asciiLines(chunk: Uint8Array): string[] | undefined {
-  const end = chunk.lastIndexOf(LF);
-  if (end < 0) return undefined;
-  let text: string;
-  try {
-    text = UTF8.decode(chunk.subarray(0, end));
-  } catch {
-    return undefined;
-  }
-  // Every non-ASCII character takes more bytes than UTF-16 code units.
-  if (text.length !== end) return undefined;
-  return text.split("\n");
 }
 
 /** Writes an address as `host:port` (IPv6 hosts in brackets). */
