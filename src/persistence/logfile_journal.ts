@@ -6,6 +6,7 @@ import { logger } from "../log.ts";
 import type { Journal } from "../scheduler/ports.ts";
 import { formatRecord } from "./record.ts";
 import { fsReason } from "../errors.ts";
+import { closeQuietly, concat, totalLength, writeAll } from "../io.ts";
 
 const log = logger("logfile");
 const ENCODER = new TextEncoder();
@@ -486,7 +487,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       return {
         rules: ruleCount,
         jobs: jobCount,
-        bytes: writer.bytes + sum(rest),
+        bytes: writer.bytes + totalLength(rest),
       };
     } catch (error) {
       if (!renamed) {
@@ -760,29 +761,6 @@ function writeAllSync(file: FileLike, bytes: Uint8Array): void {
   }
 }
 
-async function writeAll(file: FileLike, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    offset += await file.write(bytes.subarray(offset));
-  }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(sum(parts));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function sum(parts: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  return total;
-}
-
 /** Runs undo callbacks newest first; one that throws does not stop the rest. */
 function runUndos(undos: readonly (() => void)[]): void {
   for (let i = undos.length - 1; i >= 0; i--) {
@@ -810,13 +788,5 @@ async function removeIfPresent(path: string): Promise<void> {
     await Deno.remove(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-function closeQuietly(file: FileLike): void {
-  try {
-    file.close();
-  } catch {
-    // Already closed, or the close itself failed: nothing left to do.
   }
 }

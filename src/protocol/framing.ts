@@ -1,3 +1,5 @@
+import { concat } from "../io.ts";
+
 /** Longest line, counting its LF and CR (spec: protocol.md §2). */
 export const MAX_LINE_BYTES = 4096;
 const LF = 0x0a;
@@ -132,15 +134,4 @@ export class LineSplitter {
       this.#partial = [concat(this.#partial, this.#partialBytes)];
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 0) return new Uint8Array(0);
-  const all = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.length;
-  }
-  return all;
 }

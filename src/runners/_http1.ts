@@ -7,6 +7,8 @@
  * @module
  */
 
+import { closeQuietly, writeAll } from "../io.ts";
+
 /** Where a plain `http://` URL points, as the client needs it. */
 export interface Http1Target {
   /** For `Deno.connect`: an IPv6 literal without its brackets. */
@@ -162,9 +164,7 @@ export class Http1Client {
     signal.addEventListener("abort", onAbort);
     try {
       signal.throwIfAborted();
-      for (let written = 0; written < request.length;) {
-        written += await conn.write(request.subarray(written));
-      }
+      await writeAll(conn, request);
       const { status, keepAlive } = await readResponse(reader);
       if (keepAlive && !signal.aborted) this.#checkin(key, conn);
       else closeQuietly(conn);
@@ -372,13 +372,5 @@ class Reader {
     this.#end += n;
     this.received += n;
     return true;
-  }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
   }
 }

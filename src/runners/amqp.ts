@@ -2,6 +2,7 @@ import { fail, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
+import { concat } from "../io.ts";
 
 /** The built-in limit for one whole AMQP exchange (spec: runners.md §7). */
 const AMQP_LIMIT_MS = 30_000;
@@ -523,16 +524,6 @@ class Reader {
     this.#offset += size;
     return start;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function encode(text: string): Uint8Array {

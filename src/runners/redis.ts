@@ -2,6 +2,7 @@ import { fail, parseDecimal, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
+import { writeAll } from "../io.ts";
 
 /** The built-in limit for one whole Redis exchange (spec: runners.md §8). */
 const REDIS_LIMIT_MS = 30_000;
@@ -189,12 +190,6 @@ function encodeCommand(args: readonly string[]): Uint8Array {
     offset += part.length;
   }
   return out;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
 }
 
 /** Reads RESP2 replies; each is returned as its first line, payloads skipped. */

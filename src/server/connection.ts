@@ -8,6 +8,7 @@ import type { Reply } from "../scheduler/scheduler.ts";
 import type { Command } from "../domain/command.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
+import { writeAll } from "../io.ts";
 
 const log = logger("server");
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -192,10 +193,7 @@ export class Connection {
 
   async #send(answers: AnswerBatch): Promise<void> {
     if (answers.texts.length === 0) return;
-    const bytes = ENCODER.encode(await answers.settle());
-    for (let written = 0; written < bytes.length;) {
-      written += await this.#conn.write(bytes.subarray(written));
-    }
+    await writeAll(this.#conn, ENCODER.encode(await answers.settle()));
   }
 
   /** Answers one line into `answers`; returns whether to hang up after. */

@@ -12,6 +12,7 @@
  */
 import { Duplex } from "node:stream";
 import tls from "node:tls";
+import { closeQuietly, writeAll } from "../io.ts";
 
 /** How long a close waits to flush answers and close_notify to a slow reader. */
 const CLOSE_GRACE_MS = 1000;
@@ -242,18 +243,4 @@ function duplexOver(
       pull();
     },
   };
-}
-
-async function writeAll(tcp: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await tcp.write(bytes.subarray(written));
-  }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
-  }
 }
