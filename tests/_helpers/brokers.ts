@@ -54,6 +54,22 @@ export function brokerGate(what: string, available: boolean): BrokerGate {
   return { ignore: true, suffix: ` (skipped: no ${what})` };
 }
 
+/** The gate of tests needing the local Redis. */
+export async function redisGate(): Promise<BrokerGate> {
+  return brokerGate(
+    `redis on ${BROKER_HOST}:${REDIS_PORT}`,
+    await redisAvailable(),
+  );
+}
+
+/** The gate of tests needing the local RabbitMQ. */
+export async function rabbitGate(): Promise<BrokerGate> {
+  return brokerGate(
+    `rabbitmq on ${BROKER_HOST}:${AMQP_PORT}`,
+    await amqpAvailable(),
+  );
+}
+
 /** Registers a test behind a broker gate. */
 export function gatedTest(
   gate: BrokerGate,

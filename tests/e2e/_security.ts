@@ -3,6 +3,7 @@
  * a throw-away TLS certificate made with `openssl`, raw conversations.
  */
 import { TestClient } from "../_helpers/client.ts";
+import { mulberry32 } from "../_helpers/random.ts";
 
 /** The tokens of the spec's auth file example (configuration.md §4). */
 export const DEPLOY_SECRET = "sk_deploy_7f3a91";
@@ -149,18 +150,6 @@ export async function talkUntilClose(
   const started = performance.now();
   await sendAll(conn, text);
   return await readToClose(conn, started);
-}
-
-/** A tiny seeded PRNG (mulberry32) so "random" input is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `length` bytes from a seeded PRNG. */

@@ -10,26 +10,19 @@ import { type Channel, connect } from "amqplib";
 import { converse, waitFor } from "../_helpers/client.ts";
 import {
   AMQP_PORT,
-  amqpAvailable,
   BROKER_HOST,
-  brokerGate,
   freePort,
+  rabbitGate,
   REDIS_PORT,
-  redisAvailable,
   redisCli,
+  redisGate,
   startRedisServer,
   uniqueName,
 } from "../_helpers/brokers.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
 
-const redis = brokerGate(
-  `redis on ${BROKER_HOST}:${REDIS_PORT}`,
-  await redisAvailable(),
-);
-const rabbit = brokerGate(
-  `rabbitmq on ${BROKER_HOST}:${AMQP_PORT}`,
-  await amqpAvailable(),
-);
+const redis = await redisGate();
+const rabbit = await rabbitGate();
 const PASSWORD = "pw-top:secret@1";
 const ALICE_PASSWORD = "pw-alice/p@ss";
 const WRONG_PASSWORD = "pw-wrong-guess";

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { converse, TestClient } from "../_helpers/client.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
 import { exists, withTempDir } from "../_helpers/fs.ts";
+import { mulberry32 } from "../_helpers/random.ts";
 
 const SEED = readSeed();
 // deno-lint-ignore no-console
@@ -30,23 +31,11 @@ function readSeed(): number {
   return seed >>> 0;
 }
 
-/** mulberry32: a small, fast PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A PRNG for one part of one cycle, derived from the test seed. */
 function derive(...parts: number[]): () => number {
   let h = SEED ^ 0x9e3779b9;
   for (const part of parts) h = Math.imul(h ^ part, 0x85ebca6b) ^ (h >>> 13);
-  return prng(h);
+  return mulberry32(h);
 }
 
 /** One mutation a lane sent: `value` is the job's new time; a REMOVE has none. */

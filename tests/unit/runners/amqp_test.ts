@@ -9,20 +9,16 @@ import {
 } from "../../../src/runners/amqp.ts";
 import {
   AMQP_PORT,
-  amqpAvailable,
   BROKER_HOST,
-  brokerGate,
   freePort,
   gatedTest,
+  rabbitGate,
   startSilentServer,
   testExecution,
   uniqueName,
 } from "../../_helpers/brokers.ts";
 
-const gate = brokerGate(
-  `rabbitmq on ${BROKER_HOST}:${AMQP_PORT}`,
-  await amqpAvailable(),
-);
+const gate = await rabbitGate();
 const DSN = `amqp://guest:guest@${BROKER_HOST}:${AMQP_PORT}/`;
 
 function amqp(dsn: string, exchange: string, routingKey: string): AmqpRunner {

@@ -6,22 +6,18 @@ import {
 } from "../../../src/runners/redis.ts";
 import {
   BROKER_HOST,
-  brokerGate,
   freePort,
   gatedTest,
   REDIS_PORT,
-  redisAvailable,
   redisCli,
+  redisGate,
   startRedisServer,
   startSilentServer,
   testExecution,
   uniqueName,
 } from "../../_helpers/brokers.ts";
 
-const gate = brokerGate(
-  `redis on ${BROKER_HOST}:${REDIS_PORT}`,
-  await redisAvailable(),
-);
+const gate = await redisGate();
 const URL = `redis://${BROKER_HOST}:${REDIS_PORT}`;
 const PASSWORD = "top:secret@1";
 const ALICE_PASSWORD = "p@ss:w/rd";
