@@ -6,14 +6,13 @@
  * @module
  */
 
+import { wallClockOffsetMs } from "../src/scheduler/system_clock.ts";
+
 let offsetMs = Date.now() - performance.now();
 
 /** Re-anchors the offset at a `Date.now()` tick (spins ≤ 1 ms). */
 export function calibrateWallClock(): void {
-  const first = Date.now();
-  let now = first;
-  while (now === first) now = Date.now();
-  offsetMs = now - performance.now();
+  offsetMs = wallClockOffsetMs();
 }
 
 /** Milliseconds since the epoch, with a fraction. */

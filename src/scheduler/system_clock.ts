@@ -18,21 +18,24 @@ import type { Clock } from "./ports.ts";
  * ```
  */
 export class SystemClock implements Clock {
-  #offsetMs = anchor();
+  #offsetMs = wallClockOffsetMs();
 
   nowNs(): bigint {
     const wallMs = Date.now();
     let ms = performance.now() + this.#offsetMs;
     if (ms < wallMs || ms >= wallMs + 1) {
-      this.#offsetMs = anchor();
+      this.#offsetMs = wallClockOffsetMs();
       ms = performance.now() + this.#offsetMs;
     }
     return BigInt(Math.floor(ms * 1000)) * 1000n;
   }
 }
 
-/** Waits for the next tick of `Date.now()` (≤ 1 ms) and returns the offset. */
-function anchor(): number {
+/**
+ * Waits for the next tick of `Date.now()` (≤ 1 ms) and returns the offset
+ * from `performance.now()` to the wall clock at that tick, in ms.
+ */
+export function wallClockOffsetMs(): number {
   const first = Date.now();
   let wallMs = first;
   while (wallMs === first) wallMs = Date.now();
