@@ -262,34 +262,20 @@ export function defaultMaxConnections(
 
 /**
  * The soft "Max open files" limit of this process, if it can be found:
- * from /proc/self/limits, which Deno lets only `--allow-all` read, else
- * from `ulimit -n` in a shell, which inherits the limit.
+ * from `ulimit -n` in a shell, which inherits the limit (Deno lets only
+ * `--allow-all` read /proc/self/limits, which the daemon never has).
  */
 async function readOpenFileLimit(): Promise<number | undefined> {
-  const fromProc = await readOrUndefined(async () => {
-    const text = await Deno.readTextFile("/proc/self/limits");
-    return text.match(/^Max open files\s+(\S+)/m)?.[1];
-  });
-  const text = fromProc ?? await readOrUndefined(async () => {
+  let text: string;
+  try {
     const { success, stdout } = await new Deno.Command("/bin/sh", {
       args: ["-c", "ulimit -n"],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
     }).output();
-    return success ? new TextDecoder().decode(stdout).trim() : undefined;
-  });
-  if (text === undefined || text === "unlimited") return undefined;
-  const limit = Number(text);
-  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
-}
-
-/** Runs `read`; a missing file or permission yields `undefined`. */
-async function readOrUndefined(
-  read: () => Promise<string | undefined>,
-): Promise<string | undefined> {
-  try {
-    return await read();
+    if (!success) return undefined;
+    text = new TextDecoder().decode(stdout).trim();
   } catch (error) {
     if (
       error instanceof Deno.errors.NotFound ||
@@ -298,6 +284,9 @@ async function readOrUndefined(
     ) return undefined;
     throw error;
   }
+  if (text === "unlimited") return undefined;
+  const limit = Number(text);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
 }
 
 async function readTls(
