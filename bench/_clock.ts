@@ -6,7 +6,7 @@
  * @module
  */
 
-import { wallClockOffsetMs } from "../src/scheduler/system_clock.ts";
+import { wallClockOffsetMs } from "../src/system_time.ts";
 
 let offsetMs = Date.now() - performance.now();
 

@@ -1,17 +1,23 @@
 import { loadAuthFile } from "./config/auth_file.ts";
 import type { Config } from "./config/config.ts";
-import type { Mutation } from "./domain/mutation.ts";
 import { logger } from "./log.ts";
 import { LogfileJournal } from "./persistence/logfile_journal.ts";
 import { MemoryJournal } from "./persistence/memory_journal.ts";
 import { replayLogfileInto } from "./persistence/replay.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
+import { JobStore } from "./scheduler/job_store.ts";
 import type { Clock, Journal } from "./scheduler/ports.ts";
-import { SYSTEM_CLOCK } from "./scheduler/system_clock.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
-import { type Authenticator, formatAddr } from "./server/connection.ts";
+import {
+  type Authenticator,
+  type ConnectionContext,
+  formatAddr,
+} from "./server/connection.ts";
 import { TcpServer } from "./server/tcp_server.ts";
 import { createAuthenticator } from "./server/auth.ts";
+import { SYSTEM_CLOCK, SYSTEM_TIMER } from "./system_time.ts";
+import { MetricsRegistry } from "./telemetry/registry.ts";
+import { statEntries } from "./telemetry/stat.ts";
 import { VERSION } from "./version.ts";
 import { errorMessage } from "./errors.ts";
 
@@ -30,6 +36,12 @@ export class StartupError extends Error {
 export interface DaemonOptions {
   readonly clock?: Clock;
 }
+
+/** A journal the daemon can report on and close. */
+type StoredJournal = Journal & {
+  close(): Promise<void>;
+  readonly compression: string;
+};
 
 /**
  * The composition root: builds the journal, scheduler, runners and server
@@ -61,98 +73,54 @@ export class Daemon implements AsyncDisposable {
     options: DaemonOptions = {},
   ): Promise<Daemon> {
     const startedMs = performance.now();
-    let auth: Authenticator | undefined;
-    if (config.controller.authFile !== undefined) {
-      const file = await loadAuthFile(config.controller.authFile);
-      for (const warning of file.warnings) log.warn(warning);
-      auth = createAuthenticator(file);
-    }
+    const auth = await readAuth(config);
     const tls = await readTls(config);
     const maxConnections = config.controller.maxConnections ??
       defaultMaxConnections(await readOpenFileLimit());
     log.info(`max connections: ${maxConnections}`);
-    const { database, execution } = config;
+    const { store, journal } = await openState(config);
+    const registry = new MetricsRegistry();
     const executor = new RunnerExecutor({
       shell: config.shell,
       version: VERSION,
     });
-    let journal: StoredJournal;
-    let scheduler: Scheduler;
-    const schedulerOptions = {
+    const scheduler = new Scheduler({
+      store,
       clock: options.clock ?? SYSTEM_CLOCK,
-      executor,
-      concurrency: execution.concurrency,
-      timeoutMs: execution.timeoutS * 1000,
-      onInterrupted: execution.onInterrupted,
-    };
-    if (database.persistence === "memory") {
-      journal = new MemoryJournal();
-      scheduler = new Scheduler({ ...schedulerOptions, journal });
-    } else {
-      // Records go straight into the scheduler as they are read, so a large
-      // logfile is never held in memory twice; the journal opens (and may
-      // compact) only once replay and its torn-tail repair are done.
-      const opening = new OpeningJournal();
-      const restoring = new Scheduler({
-        ...schedulerOptions,
-        journal: opening,
-      });
-      scheduler = restoring;
-      const warnings = await replayLogfileInto(
-        database.logfilePath,
-        (mutation) => restoring.restore(mutation),
-      );
-      journal = await LogfileJournal.open(database.logfilePath, {
-        fsync: database.fsyncOnPersist,
-        compactionIntervalS: database.compressionIntervalS,
-        snapshot: () => restoring.snapshot(),
-      });
-      opening.target = journal;
-      for (const warning of warnings) log.warn(warning);
-    }
-    scheduler.settleInterrupted();
-    const { jobs, rules } = scheduler.size;
-    log.info(`loaded ${jobs} jobs, ${rules} rules`);
-    const context = {
-      handle: scheduler.handle.bind(scheduler),
-      stat: () => statLines(config, daemonState()),
-      ...(auth ? { auth } : {}),
-    };
-    let server: TcpServer;
-    const { listen } = config.controller;
-    try {
-      server = TcpServer.listen({
-        hostname: listen.hostname,
-        port: listen.port,
-        maxConnections,
-        ...(tls ? { tls } : {}),
-      }, context);
-    } catch (error) {
-      await journal.close();
-      throw listenError(listen.text, error, tls !== undefined);
-    }
-    const daemon = new Daemon(scheduler, journal, server, executor);
-    const daemonState = () => ({
-      uptimeNs: BigInt(Math.round((performance.now() - startedMs) * 1e6)),
-      connections: server.connections,
-      scheduler,
+      timer: SYSTEM_TIMER,
       journal,
-      auth: auth !== undefined,
-      tls: tls !== undefined,
+      executor,
+      metrics: registry,
+      stat: () =>
+        statEntries({
+          registry,
+          info: statInfo(config, auth !== undefined, tls !== undefined),
+          uptimeNs: () =>
+            BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+          compaction: () => journal.compression,
+        }),
+      concurrency: config.execution.concurrency,
+      timeoutMs: config.execution.timeoutS * 1000,
+      onInterrupted: config.execution.onInterrupted,
     });
+    scheduler.settleInterrupted();
+    log.info(`loaded ${store.jobCount} jobs, ${store.ruleCount} rules`);
+    const server = await listen(config, maxConnections, tls, {
+      execute: (command, namespace) => scheduler.handle(command, namespace),
+      ...(auth ? { auth } : {}),
+    }).catch(async (error) => {
+      await journal.close();
+      throw error;
+    });
+    registerGauges(registry, scheduler, journal, server);
     scheduler.start();
     log.info(`listening on ${formatAddr(server.addr)}`);
-    return daemon;
+    return new Daemon(scheduler, journal, server, executor);
   }
 
   /** The bound protocol address. */
   get addr(): Deno.NetAddr {
     return this.#server.addr;
-  }
-
-  /** The scheduler, for tests that steer time. */
-  get scheduler(): Scheduler {
-    return this.#scheduler;
   }
 
   /**
@@ -174,63 +142,97 @@ export class Daemon implements AsyncDisposable {
   }
 }
 
-/** A journal the daemon can report on and close. */
-type StoredJournal = Journal & {
-  close(): Promise<void>;
-  readonly compression: string;
-};
-
-/** Stands for the logfile journal while replay fills the scheduler. */
-class OpeningJournal implements Journal {
-  target: Journal | undefined;
-
-  get writable(): boolean {
-    return this.target?.writable ?? false;
-  }
-
-  append(mutation: Mutation, undo?: () => void): Promise<void> {
-    if (this.target) return this.target.append(mutation, undo);
-    undo?.();
-    return Promise.reject(new Error("the logfile is not open yet"));
-  }
-}
-
-interface DaemonState {
-  readonly uptimeNs: bigint;
-  readonly connections: number;
-  readonly scheduler: Scheduler;
-  readonly journal: StoredJournal;
-  readonly auth: boolean;
-  readonly tls: boolean;
-}
-
-/** STAT's lines, keys in the spec's order (spec: protocol.md §6). */
-function statLines(
+/**
+ * Replays the logfile into a fresh store, then opens the journal on it:
+ * records go straight into the store as they are read, so a large logfile
+ * is never held in memory twice, and the journal opens (and may compact)
+ * only once replay and its torn-tail repair are done (persistence.md §6).
+ */
+async function openState(
   config: Config,
-  state: DaemonState,
-): [string, string | number | bigint][] {
-  const stats = state.scheduler.stats();
-  return [
-    ["uptime_ns", state.uptimeNs],
-    ["connections", state.connections],
-    ["jobs_total", stats.jobsTotal],
-    ["jobs_planned", stats.jobs.planned],
-    ["jobs_triggered", stats.jobs.triggered],
-    ["jobs_executed", stats.jobs.executed],
-    ["jobs_failed", stats.jobs.failed],
-    ["rules_total", stats.rulesTotal],
-    ["executions_pending", stats.executionsPending],
-    ["executions_inflight", stats.executionsInflight],
-    ["persistence", config.database.persistence],
-    ["compression", state.journal.compression],
-    ["auth_enabled", state.auth ? 1 : 0],
-    ["tls_enabled", state.tls ? 1 : 0],
-    ["framerate", config.database.framerate],
-    ["version", VERSION],
-    ["execution_concurrency", config.execution.concurrency],
-    ["execution_timeout", config.execution.timeoutS],
-    ["persistence_writable", state.journal.writable ? 1 : 0],
-  ];
+): Promise<{ store: JobStore; journal: StoredJournal }> {
+  const store = new JobStore();
+  const { database } = config;
+  if (database.persistence === "memory") {
+    return { store, journal: new MemoryJournal() };
+  }
+  const warnings = await replayLogfileInto(
+    database.logfilePath,
+    (mutation) => store.apply(mutation),
+  );
+  const journal = await LogfileJournal.open(database.logfilePath, {
+    fsync: database.fsyncOnPersist,
+    compactionIntervalS: database.compressionIntervalS,
+    snapshot: () => store.snapshot(),
+  });
+  for (const warning of warnings) log.warn(warning);
+  return { store, journal };
+}
+
+async function readAuth(config: Config): Promise<Authenticator | undefined> {
+  if (config.controller.authFile === undefined) return undefined;
+  const file = await loadAuthFile(config.controller.authFile);
+  for (const warning of file.warnings) log.warn(warning);
+  return createAuthenticator(file.tokens);
+}
+
+function statInfo(config: Config, auth: boolean, tls: boolean) {
+  return {
+    persistence: config.database.persistence,
+    auth,
+    tls,
+    framerate: config.database.framerate,
+    version: VERSION,
+    concurrency: config.execution.concurrency,
+    timeoutS: config.execution.timeoutS,
+  };
+}
+
+/** The live figures the registry reads when STAT or a scrape asks. */
+function registerGauges(
+  registry: MetricsRegistry,
+  scheduler: Scheduler,
+  journal: StoredJournal,
+  server: TcpServer,
+): void {
+  registry.gauge("build_info", () => [[{ version: VERSION }, 1]]);
+  registry.gauge("jobs", () =>
+    Object.entries(scheduler.stats().jobs).map((
+      [status, count],
+    ) => [{ status }, count]));
+  registry.gauge("rules", () => scheduler.stats().rulesTotal);
+  registry.gauge(
+    "connections",
+    () => [[{ protocol: "tcp" }, server.connections]],
+  );
+  registry.gauge(
+    "executions_pending",
+    () => scheduler.stats().executionsPending,
+  );
+  registry.gauge(
+    "executions_inflight",
+    () => scheduler.stats().executionsInflight,
+  );
+  registry.gauge("persistence_writable", () => journal.writable ? 1 : 0);
+}
+
+async function listen(
+  config: Config,
+  maxConnections: number,
+  tls: { cert: string; key: string } | undefined,
+  context: ConnectionContext,
+): Promise<TcpServer> {
+  const { listen } = config.controller;
+  try {
+    return TcpServer.listen({
+      hostname: listen.hostname,
+      port: listen.port,
+      maxConnections,
+      ...(tls ? { tls } : {}),
+    }, context);
+  } catch (error) {
+    throw listenError(listen.text, error, tls !== undefined);
+  }
 }
 
 /**

@@ -36,6 +36,101 @@ const HTTP_METHODS: readonly string[] = ["GET", "POST", "PUT", "DELETE"];
 export type RedisCommand = "PUBLISH" | "RPUSH" | "LPUSH" | "SET";
 const REDIS_COMMANDS: readonly string[] = ["PUBLISH", "RPUSH", "LPUSH", "SET"];
 
+/** How one runner type reads its RULE SET tokens and writes them back. */
+interface RunnerShape<K extends RunnerKind> {
+  /** Builds the runner from its argument tokens; throws `SyntaxError`. */
+  parse(args: readonly string[]): Extract<Runner, { kind: K }>;
+  /** The argument tokens, in RULE SET order: the inverse of `parse`. */
+  args(runner: Extract<Runner, { kind: K }>): string[];
+}
+
+/**
+ * Every runner type's grammar in one table (spec: protocol.md §6). A
+ * runner's fields are created in the order the spec's JSON lists them
+ * (persistence.md §10), so renderers can follow the object's own keys.
+ */
+const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
+  shell: {
+    parse(args) {
+      expectCount("shell", args, 1);
+      return { kind: "shell", command: nonEmpty("shell", "command", args[0]) };
+    },
+    args: (runner) => [runner.command],
+  },
+  direct: {
+    parse([executable, ...rest]) {
+      return {
+        kind: "direct",
+        executable: nonEmpty("direct", "executable", executable),
+        args: rest,
+      };
+    },
+    args: (runner) => [runner.executable, ...runner.args],
+  },
+  http: {
+    parse(args) {
+      expectCount("http", args, 2);
+      const [method = "", url = ""] = args;
+      if (!HTTP_METHODS.includes(method)) {
+        throw new SyntaxError(`http method "${method}" is not supported`);
+      }
+      if (!url.startsWith("http://") && !url.startsWith("https://")) {
+        throw new SyntaxError("http url must start with http:// or https://");
+      }
+      return { kind: "http", method: method as HttpMethod, url };
+    },
+    args: (runner) => [runner.method, runner.url],
+  },
+  awf: {
+    parse([workflow, ...rest]) {
+      const inputs: string[] = [];
+      for (let i = 0; i < rest.length; i += 2) {
+        const value = rest[i + 1];
+        if (rest[i] !== "--input" || value === undefined) {
+          throw new SyntaxError("awf inputs must be --input <value> pairs");
+        }
+        inputs.push(value);
+      }
+      return {
+        kind: "awf",
+        workflow: nonEmpty("awf", "workflow", workflow),
+        inputs,
+      };
+    },
+    args: (runner) => [
+      runner.workflow,
+      ...runner.inputs.flatMap((v) => ["--input", v]),
+    ],
+  },
+  amqp: {
+    parse(args) {
+      expectCount("amqp", args, 3);
+      const [dsn = "", exchange = "", routingKey = ""] = args;
+      return { kind: "amqp", dsn, exchange, routingKey };
+    },
+    args: (runner) => [runner.dsn, runner.exchange, runner.routingKey],
+  },
+  redis: {
+    parse(args) {
+      expectCount("redis", args, 3);
+      const [url = "", command = "", key = ""] = args;
+      if (!url.startsWith("redis://")) {
+        throw new SyntaxError("redis url must start with redis://");
+      }
+      if (!REDIS_COMMANDS.includes(command)) {
+        throw new SyntaxError(`redis command "${command}" is not supported`);
+      }
+      return { kind: "redis", url, command: command as RedisCommand, key };
+    },
+    args: (runner) => [runner.url, runner.command, runner.key],
+  },
+};
+
+/** Tells whether a string names a runner type. */
+export function isRunnerKind(type: string): type is RunnerKind {
+  return Object.hasOwn(SHAPES, type);
+}
+
 /**
  * Builds a runner from its type and argument tokens, checking what RULE SET
  * checks; throws `SyntaxError` naming the problem (spec: protocol.md §6).
@@ -53,65 +148,10 @@ const REDIS_COMMANDS: readonly string[] = ["PUBLISH", "RPUSH", "LPUSH", "SET"];
  * ```
  */
 export function parseRunner(type: string, args: readonly string[]): Runner {
-  switch (type) {
-    case "shell": {
-      expectCount(type, args, 1);
-      return { kind: "shell", command: nonEmpty(type, "command", args[0]) };
-    }
-    case "direct": {
-      const [executable, ...rest] = args;
-      return {
-        kind: "direct",
-        executable: nonEmpty(type, "executable", executable),
-        args: rest,
-      };
-    }
-    case "http": {
-      expectCount(type, args, 2);
-      const [method = "", url = ""] = args;
-      if (!HTTP_METHODS.includes(method)) {
-        throw new SyntaxError(`http method "${method}" is not supported`);
-      }
-      if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new SyntaxError("http url must start with http:// or https://");
-      }
-      return { kind: "http", method: method as HttpMethod, url };
-    }
-    case "awf": {
-      const [workflow, ...rest] = args;
-      const inputs: string[] = [];
-      for (let i = 0; i < rest.length; i += 2) {
-        const value = rest[i + 1];
-        if (rest[i] !== "--input" || value === undefined) {
-          throw new SyntaxError("awf inputs must be --input <value> pairs");
-        }
-        inputs.push(value);
-      }
-      return {
-        kind: "awf",
-        workflow: nonEmpty(type, "workflow", workflow),
-        inputs,
-      };
-    }
-    case "amqp": {
-      expectCount(type, args, 3);
-      const [dsn = "", exchange = "", routingKey = ""] = args;
-      return { kind: "amqp", dsn, exchange, routingKey };
-    }
-    case "redis": {
-      expectCount(type, args, 3);
-      const [url = "", command = "", key = ""] = args;
-      if (!url.startsWith("redis://")) {
-        throw new SyntaxError("redis url must start with redis://");
-      }
-      if (!REDIS_COMMANDS.includes(command)) {
-        throw new SyntaxError(`redis command "${command}" is not supported`);
-      }
-      return { kind: "redis", url, command: command as RedisCommand, key };
-    }
-    default:
-      throw new SyntaxError(`unknown runner type "${type}"`);
+  if (!isRunnerKind(type)) {
+    throw new SyntaxError(`unknown runner type "${type}"`);
   }
+  return (SHAPES[type] as RunnerShape<RunnerKind>).parse(args);
 }
 
 /**
@@ -119,20 +159,7 @@ export function parseRunner(type: string, args: readonly string[]): Runner {
  * inverse of {@link parseRunner}.
  */
 export function runnerArgs(runner: Runner): string[] {
-  switch (runner.kind) {
-    case "shell":
-      return [runner.command];
-    case "direct":
-      return [runner.executable, ...runner.args];
-    case "http":
-      return [runner.method, runner.url];
-    case "awf":
-      return [runner.workflow, ...runner.inputs.flatMap((v) => ["--input", v])];
-    case "amqp":
-      return [runner.dsn, runner.exchange, runner.routingKey];
-    case "redis":
-      return [runner.url, runner.command, runner.key];
-  }
+  return (SHAPES[runner.kind] as RunnerShape<RunnerKind>).args(runner);
 }
 
 function expectCount(type: string, args: readonly string[], count: number) {

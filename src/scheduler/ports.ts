@@ -1,3 +1,9 @@
+/**
+ * What the scheduler needs from the outside world; `daemon.ts` plugs the
+ * adapters in, tests plug in doubles.
+ *
+ * @module
+ */
 import type { Job } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import type { Rule } from "../domain/rule.ts";
@@ -8,15 +14,27 @@ export interface Clock {
   nowNs(): bigint;
 }
 
+/** Cancels a task a {@link Timer} was given; calling it twice is harmless. */
+export type Cancel = () => void;
+
+/** Deferred calls, injected so scheduling tests need no real timers. */
+export interface Timer {
+  /** Runs `task` once after `delayMs` milliseconds. */
+  after(delayMs: number, task: () => void): Cancel;
+  /** Runs `task` once, as soon as pending I/O has had its turn. */
+  soon(task: () => void): Cancel;
+}
+
 /** Where mutations become durable (spec: persistence.md §5). */
 export interface Journal {
   /** `false` while in read-only mode: mutations must be refused. */
   readonly writable: boolean;
   /**
-   * Queues a record; resolves once it is committed. When its group fails,
-   * `undo` callbacks of that group run newest first, then it rejects.
+   * Queues a record; resolves once it is committed, rejects when its group
+   * failed. Appends committed together share one promise, and a failure
+   * rejects the newer groups first, so their owner can undo newest first.
    */
-  append(mutation: Mutation, undo?: () => void): Promise<void>;
+  append(mutation: Mutation): Promise<void>;
 }
 
 /** One run of a runner for one job (spec: runners.md §1). */
@@ -33,4 +51,46 @@ export type Outcome = { ok: true } | { ok: false; reason: string };
 /** Runs executions; the runners' single face. */
 export interface Executor {
   execute(execution: Execution): Promise<Outcome>;
+}
+
+/** Label values of one series: fixed words, never identifiers. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** The counters of observability.md §1, without the `ztick_` prefix. */
+export type CounterName =
+  | "requests_total"
+  | "jobs_scheduled_total"
+  | "jobs_removed_total"
+  | "executions_total"
+  | "retries_total"
+  | "no_rule_total"
+  | "journal_commits_total"
+  | "journal_records_total"
+  | "compactions_total"
+  | "auth_failures_total";
+
+/** The histograms of observability.md §1, without the `ztick_` prefix. */
+export type HistogramName =
+  | "execution_duration_seconds"
+  | "schedule_lag_seconds"
+  | "journal_commit_duration_seconds";
+
+/** One series of a counter. */
+export interface Counter {
+  add(value?: number): void;
+}
+
+/** One series of a histogram. */
+export interface Histogram {
+  observe(value: number): void;
+}
+
+/**
+ * Where the core counts what happens; STAT, `/metrics` and telemetry read
+ * the same registry. Resolve a series once and keep it: `add` and
+ * `observe` are meant for hot paths.
+ */
+export interface Metrics {
+  counter(name: CounterName, labels?: Labels): Counter;
+  histogram(name: HistogramName, labels?: Labels): Histogram;
 }

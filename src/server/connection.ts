@@ -1,11 +1,16 @@
-import { INSTRUCTIONS } from "../domain/command.ts";
+import { type Command, INSTRUCTIONS } from "../domain/command.ts";
 import { ANY_NAMESPACE } from "../domain/namespace.ts";
+import { isFailure, type Result } from "../domain/result.ts";
+import {
+  AUTH_ERROR,
+  AUTH_OK,
+  errorAnswer,
+  renderAnswer,
+} from "../protocol/answer.ts";
 import { type Frame, LineSplitter } from "../protocol/framing.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
-import type { Reply } from "../scheduler/scheduler.ts";
-import type { Command } from "../domain/command.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 import { writeAll } from "../io.ts";
@@ -22,10 +27,8 @@ const ENCODER = new TextEncoder();
 
 /** What a connection asks of the rest of the daemon. */
 export interface ConnectionContext {
-  /** Applies a command for a client bound to `namespace`. */
-  handle(command: Command, namespace: string): Reply;
-  /** STAT's key/value pairs, in order (spec: protocol.md §6). */
-  stat(): readonly (readonly [string, string | number | bigint])[];
+  /** Applies a command for a client bound to `namespace` (the command layer). */
+  execute(command: Command, namespace: string): Result;
   /** Authentication; absent when it is off (spec: protocol.md §9). */
   readonly auth?: Authenticator;
 }
@@ -94,7 +97,7 @@ class AnswerBatch {
           errorMessage(failed.get(group))
         }`,
       );
-      this.texts[this.#waitIndexes[i]!] = `${requestId} ERROR\n`;
+      this.texts[this.#waitIndexes[i]!] = errorAnswer(requestId);
     }
   }
 }
@@ -231,7 +234,7 @@ export class Connection {
     if (this.#namespace === undefined) return this.#refuse(answers);
     const requestId = readRequestId(bytes, cut);
     log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
-    if (requestId !== undefined) answers.add(`${requestId} ERROR\n`);
+    if (requestId !== undefined) answers.add(errorAnswer(requestId));
     return false;
   }
 
@@ -252,7 +255,7 @@ export class Connection {
         `request ${request.requestId ?? "(unreadable)"}: ${request.reason}`,
       );
       if (request.requestId !== undefined) {
-        answers.add(`${request.requestId} ERROR\n`);
+        answers.add(errorAnswer(request.requestId));
       }
       return false;
     }
@@ -262,66 +265,51 @@ export class Connection {
         INSTRUCTIONS[command.kind]
       } (request ${requestId})`
     );
-    if (command.kind === "stat") {
-      let text = "";
-      for (const [key, value] of this.#context.stat()) {
-        text += `${requestId} ${key} ${value}\n`;
-      }
-      answers.add(`${text}${requestId} OK\n`);
-      return false;
-    }
-    let reply: Reply;
+    let result: Result;
     try {
-      reply = this.#context.handle(command, namespace);
+      result = this.#context.execute(command, namespace);
     } catch (error) {
       log.error(`request ${requestId}: ${errorMessage(error)}`);
-      answers.add(`${requestId} ERROR\n`);
+      answers.add(errorAnswer(requestId));
       return false;
     }
-    if (!reply.ok) {
-      log.info(`request ${requestId}: ${reply.reason}`);
-      answers.add(`${requestId} ERROR\n`);
-      return false;
+    if (isFailure(result)) log.info(`request ${requestId}: ${result.reason}`);
+    const text = renderAnswer(requestId, result);
+    if (result.kind === "done") {
+      answers.addCommitted(text, requestId, result.committed);
+    } else {
+      answers.add(text);
     }
-    let text = "";
-    if (reply.lines !== undefined) {
-      for (const line of reply.lines) text += `${requestId} ${line}\n`;
-    }
-    text += reply.body === undefined
-      ? `${requestId} OK\n`
-      : `${requestId} OK ${reply.body}\n`;
-    if (reply.committed === undefined) answers.add(text);
-    else answers.addCommitted(text, requestId, reply.committed);
     return false;
   }
 
   #authenticate(secret: string | undefined, answers: AnswerBatch): boolean {
     const { auth } = this.#context;
     if (auth === undefined) {
-      answers.add("OK\n");
+      answers.add(AUTH_OK);
       return false;
     }
     if (this.#namespace !== undefined) {
       log.info(`client ${this.#peer}: AUTH after authentication refused`);
-      answers.add("ERROR\n");
+      answers.add(AUTH_ERROR);
       return false;
     }
     const namespace = secret === undefined ? undefined : auth.verify(secret);
     if (namespace === undefined) {
       log.info(`client ${this.#peer}: authentication failed`);
-      answers.add("ERROR\n");
+      answers.add(AUTH_ERROR);
       return true;
     }
     this.#namespace = namespace;
     clearTimeout(this.#deadline);
-    answers.add("OK\n");
+    answers.add(AUTH_OK);
     return false;
   }
 
   /** Any other line before AUTH: `ERROR`, then close (spec: protocol.md §9). */
   #refuse(answers: AnswerBatch): boolean {
     log.info(`client ${this.#peer}: request before AUTH refused`);
-    answers.add("ERROR\n");
+    answers.add(AUTH_ERROR);
     return true;
   }
 }

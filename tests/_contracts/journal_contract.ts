@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Mutation } from "../../src/domain/mutation.ts";
 import type { Journal } from "../../src/scheduler/ports.ts";
+import { UndoLog } from "../../src/scheduler/undo_log.ts";
 
 /** Opens a fresh, empty journal; the test disposes of it. */
 export type OpenJournal = () => Promise<Journal & AsyncDisposable>;
@@ -78,9 +79,10 @@ export function testJournalContract(name: string, open: OpenJournal): void {
   Deno.test(`${name} append() does not call undo for a committed record`, async () => {
     await using journal = await open();
     let undone = 0;
+    const undoLog = new UndoLog();
     await Promise.all(
       SAMPLE_MUTATIONS.map((mutation) =>
-        journal.append(mutation, () => undone++)
+        undoLog.track(journal.append(mutation), () => undone++)
       ),
     );
     assert.equal(undone, 0);

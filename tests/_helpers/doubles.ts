@@ -21,11 +21,10 @@ export class RecordingJournal implements Journal {
   writable = true;
   failNext = false;
 
-  append(mutation: Mutation, undo?: () => void): Promise<void> {
+  append(mutation: Mutation): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       this.writable = false;
-      undo?.();
       return Promise.reject(new Error("disk full"));
     }
     this.records.push(mutation);

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import type { Command } from "../../../src/domain/command.ts";
+import type { Mutation } from "../../../src/domain/mutation.ts";
+import { isFailure, type Result } from "../../../src/domain/result.ts";
+import { renderAnswer } from "../../../src/protocol/answer.ts";
 import { parseRequest } from "../../../src/protocol/request.ts";
-import { type Reply, Scheduler } from "../../../src/scheduler/scheduler.ts";
+import { JobStore } from "../../../src/scheduler/job_store.ts";
+import { Scheduler } from "../../../src/scheduler/scheduler.ts";
+import { SYSTEM_TIMER } from "../../../src/system_time.ts";
+import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
 import {
   ControlledExecutor,
   ManualClock,
@@ -19,27 +25,53 @@ function command(line: string): Command {
   return request.command;
 }
 
+/** The reply shape these tests read, made from a command's result. */
+type Reply =
+  | {
+    readonly ok: true;
+    readonly body?: string;
+    readonly lines?: readonly string[];
+    readonly committed?: Promise<void>;
+  }
+  | { readonly ok: false; readonly reason: string };
+
+function toReply(result: Result): Reply {
+  if (isFailure(result)) return { ok: false, reason: result.reason };
+  if (result.kind === "done") return { ok: true, committed: result.committed };
+  const lines = renderAnswer("r", result).split("\n").slice(0, -1)
+    .map((line) => line.slice(2));
+  const last = lines.pop()!;
+  if (result.kind === "job") return { ok: true, body: last.slice(3) };
+  return { ok: true, lines };
+}
+
 function setUp(
   options: { concurrency?: number; onInterrupted?: "rerun" | "fail" } = {},
 ) {
   const clock = new ManualClock(T0);
   const journal = new RecordingJournal();
   const executor = new ControlledExecutor();
+  const store = new JobStore();
   const scheduler = new Scheduler({
+    store,
     clock,
+    timer: SYSTEM_TIMER,
     journal,
     executor,
+    metrics: new MetricsRegistry(),
+    stat: () => [],
     concurrency: options.concurrency ?? 16,
     timeoutMs: 0,
     onInterrupted: options.onInterrupted ?? "rerun",
   });
+  const restore = (mutation: Mutation) => store.apply(mutation);
   const run = (line: string, namespace?: string): Reply =>
-    scheduler.handle(command(line), namespace);
+    toReply(scheduler.handle(command(line), namespace));
   const get = (id: string) => {
     const reply = run(`GET ${id}`);
     return reply.ok ? reply.body : "ERROR";
   };
-  return { clock, journal, executor, scheduler, run, get };
+  return { clock, journal, executor, scheduler, run, get, restore };
 }
 
 Deno.test("Scheduler fires nothing before its time and the job when it is due", async () => {
@@ -161,8 +193,10 @@ Deno.test("Scheduler uses the runner captured at trigger time", async () => {
 
 Deno.test("Scheduler re-runs interrupted jobs at start, or fails them", async () => {
   for (const mode of ["rerun", "fail"] as const) {
-    const { executor, scheduler, get } = setUp({ onInterrupted: mode });
-    scheduler.restore({
+    const { executor, scheduler, get, restore } = setUp({
+      onInterrupted: mode,
+    });
+    restore({
       kind: "ruleSet",
       rule: {
         id: "r",
@@ -170,11 +204,11 @@ Deno.test("Scheduler re-runs interrupted jobs at start, or fails them", async ()
         runner: { kind: "shell", command: "true" },
       },
     });
-    scheduler.restore({
+    restore({
       kind: "set",
       job: { id: "x", executionNs: T0 + 100n * SECOND, status: "triggered" },
     });
-    scheduler.restore({
+    restore({
       kind: "set",
       job: { id: "done", executionNs: T0, status: "executed" },
     });

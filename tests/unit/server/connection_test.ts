@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Command } from "../../../src/domain/command.ts";
-import type { Reply } from "../../../src/scheduler/scheduler.ts";
+import type { Result } from "../../../src/domain/result.ts";
 import {
   Connection,
   type ConnectionContext,
@@ -14,22 +14,19 @@ class HeldCommits implements ConnectionContext {
   readonly handled: string[] = [];
   readonly #commits: PromiseWithResolvers<void>[] = [];
 
-  handle(command: Command): Reply {
+  execute(command: Command): Result {
     if (command.kind === "set") {
       this.handled.push(`set ${command.jobId}`);
       const commit = Promise.withResolvers<void>();
       this.#commits.push(commit);
-      return { ok: true, committed: commit.promise };
+      return { kind: "done", committed: commit.promise };
     }
     if (command.kind === "get") {
       this.handled.push(`get ${command.jobId}`);
-      return { ok: true, body: `planned 1` };
+      const job = { id: command.jobId, executionNs: 1n, status: "planned" };
+      return { kind: "job", job: { ...job, status: "planned" } };
     }
-    return { ok: false, reason: "not in this test" };
-  }
-
-  stat(): readonly (readonly [string, string])[] {
-    return [];
+    return { kind: "invalid", reason: "not in this test" };
   }
 
   commit(i: number, error?: Error): void {
@@ -100,14 +97,28 @@ Deno.test("Connection answers ERROR for a record whose commit fails, in its plac
   await served;
 });
 
-/** A context answering GET with the id, for framing tests. */
+/**
+ * A context answering GET with the id in the status field and time 0
+ * (`<id> OK <job id> 0`), for framing tests.
+ */
 const ECHO_GET: ConnectionContext = {
-  handle: (command) =>
+  execute: (command): Result =>
     command.kind === "get"
-      ? { ok: true, body: command.jobId }
-      : { ok: false, reason: "not in this test" },
-  stat: () => [],
+      ? {
+        kind: "job",
+        job: {
+          id: command.jobId,
+          executionNs: 0n,
+          status: echo(command.jobId),
+        },
+      }
+      : { kind: "invalid", reason: "not in this test" },
 };
+
+/** Smuggles an id through the status field of the GET answer. */
+function echo(id: string): "planned" {
+  return id as "planned";
+}
 
 /** Sends `writes` one by one, then half-closes; returns all answers. */
 async function converseRaw(writes: (string | Uint8Array)[]): Promise<string> {
@@ -127,7 +138,7 @@ async function converseRaw(writes: (string | Uint8Array)[]): Promise<string> {
 Deno.test("Connection frames whole ASCII chunks and line-by-line ones alike", async () => {
   const overlong = `r3 GET ${"x".repeat(5000)}`;
   const lines = `r1 GET a\r\n\n  \nr2 GET b\n${overlong}\nr4 GET c\n`;
-  const expected = "r1 OK a\nr2 OK b\nr3 ERROR\nr4 OK c\n";
+  const expected = "r1 OK a 0\nr2 OK b 0\nr3 ERROR\nr4 OK c 0\n";
   // One chunk of ASCII lines (decoded at once).
   assert.equal(await converseRaw([lines]), expected);
   // The same bytes cut inside lines, inside CRLF and inside the long line.
@@ -138,7 +149,7 @@ Deno.test("Connection frames whole ASCII chunks and line-by-line ones alike", as
   // A non-ASCII line sends the whole chunk down the line-by-line path.
   assert.equal(
     await converseRaw([`r0 GET é\n${lines}`]),
-    `r0 OK é\n${expected}`,
+    `r0 OK é 0\n${expected}`,
   );
   // Invalid UTF-8 on one line: that line alone is refused.
   const bad = new Uint8Array([...ENCODER.encode("r9 GET "), 0xff, 0x0a]);
@@ -147,6 +158,6 @@ Deno.test("Connection frames whole ASCII chunks and line-by-line ones alike", as
       new Uint8Array([...ENCODER.encode(lines), ...bad]),
       "r5 GET d\n",
     ]),
-    `${expected}r9 ERROR\nr5 OK d\n`,
+    `${expected}r9 ERROR\nr5 OK d 0\n`,
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SystemClock } from "../../../src/scheduler/system_clock.ts";
+import { SystemClock } from "../../src/system_time.ts";
 
 Deno.test("SystemClock never reads ahead of the wall clock and never behind its millisecond", () => {
   const clock = new SystemClock();

@@ -1,4 +1,11 @@
-import type { Clock } from "./ports.ts";
+/**
+ * The real clock and timers, plugged into the scheduler's `Clock` and
+ * `Timer` ports by the daemon.
+ *
+ * @module
+ */
+import { clearImmediate, setImmediate } from "node:timers";
+import type { Cancel, Clock, Timer } from "./scheduler/ports.ts";
 
 /**
  * The wall clock with sub-millisecond resolution: `performance.now()` plus an
@@ -11,7 +18,7 @@ import type { Clock } from "./ports.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SYSTEM_CLOCK } from "./system_clock.ts";
+ * import { SYSTEM_CLOCK } from "./system_time.ts";
  *
  * const ms = Number(SYSTEM_CLOCK.nowNs() / 1_000_000n);
  * assert.ok(Math.abs(ms - Date.now()) <= 1);
@@ -44,3 +51,15 @@ export function wallClockOffsetMs(): number {
 
 /** The daemon's clock. */
 export const SYSTEM_CLOCK: Clock = new SystemClock();
+
+/** `setTimeout` and `setImmediate` behind the `Timer` port. */
+export const SYSTEM_TIMER: Timer = {
+  after(delayMs: number, task: () => void): Cancel {
+    const timer = setTimeout(task, delayMs);
+    return () => clearTimeout(timer);
+  },
+  soon(task: () => void): Cancel {
+    const immediate = setImmediate(task);
+    return () => clearImmediate(immediate);
+  },
+};

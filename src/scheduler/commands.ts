@@ -1,0 +1,176 @@
+import type { Command } from "../domain/command.ts";
+import type { Job } from "../domain/job.ts";
+import type { Mutation } from "../domain/mutation.ts";
+import { ANY_NAMESPACE, isInside } from "../domain/namespace.ts";
+import type { Rule } from "../domain/rule.ts";
+import type { Failure, Result, StatEntry } from "../domain/result.ts";
+import type { JobStore } from "./job_store.ts";
+import type { Counter, Journal, Metrics } from "./ports.ts";
+import type { UndoLog } from "./undo_log.ts";
+
+/** What the command layer works on. */
+export interface CommandsOptions {
+  readonly store: JobStore;
+  readonly journal: Journal;
+  readonly undoLog: UndoLog;
+  readonly metrics: Metrics;
+  /** STAT's entries, in the spec's order (protocol.md §6). */
+  readonly stat: () => readonly StatEntry[];
+}
+
+const NO_SUCH_JOB: Failure = { kind: "notFound", reason: "no such job" };
+const READ_ONLY: Failure = {
+  kind: "readOnly",
+  reason: "logfile is read-only after a write failure",
+};
+
+/**
+ * Applies commands for every front door (TCP, HTTP): checks the namespace
+ * and the journal, changes the store at once so later requests see it, and
+ * records mutations, undone if their group fails (spec: protocol.md §6–§8,
+ * persistence.md §5). Returns results, never wire text. No timers, no
+ * clock, no I/O of its own.
+ */
+export class Commands {
+  readonly #store: JobStore;
+  readonly #journal: Journal;
+  readonly #undoLog: UndoLog;
+  readonly #stat: () => readonly StatEntry[];
+  readonly #scheduled: Counter;
+  readonly #removed: Counter;
+
+  constructor(options: CommandsOptions) {
+    this.#store = options.store;
+    this.#journal = options.journal;
+    this.#undoLog = options.undoLog;
+    this.#stat = options.stat;
+    this.#scheduled = options.metrics.counter("jobs_scheduled_total");
+    this.#removed = options.metrics.counter("jobs_removed_total");
+  }
+
+  /** Applies one command for a client bound to `namespace`. */
+  execute(command: Command, namespace: string = ANY_NAMESPACE): Result {
+    switch (command.kind) {
+      case "set":
+        return this.set(command.jobId, command.executionNs, namespace);
+      case "get":
+        return this.get(command.jobId, namespace);
+      case "query":
+        return this.query(command.prefix, namespace);
+      case "remove":
+        return this.remove(command.jobId, namespace);
+      case "ruleSet":
+        return this.ruleSet(command.rule, namespace);
+      case "removeRule":
+        return this.removeRule(command.ruleId, namespace);
+      case "listRules":
+        return this.listRules(namespace);
+      case "stat":
+        return { kind: "stats", entries: this.#stat() };
+    }
+  }
+
+  /** SET: creates or replaces a job, status `planned`. */
+  set(jobId: string, executionNs: bigint, namespace: string): Result {
+    if (!isInside(namespace, jobId)) return outside(jobId);
+    if (!this.#journal.writable) return READ_ONLY;
+    const store = this.#store;
+    const { entry, previous } = store.putJob(jobId, executionNs, "planned");
+    const job: Job = { id: entry.id, executionNs, status: "planned" };
+    const committed = this.#record({ kind: "set", job }, () => {
+      if (!store.isCurrent(entry)) return;
+      if (previous) store.restoreJob(previous);
+      else store.deleteJob(entry.id);
+    }, this.#scheduled);
+    return { kind: "done", committed, job };
+  }
+
+  /** GET: one job. */
+  get(jobId: string, namespace: string): Result {
+    const entry = this.#store.job(jobId);
+    if (!entry || !isInside(namespace, entry.id)) return NO_SUCH_JOB;
+    return { kind: "job", job: entry };
+  }
+
+  /** QUERY: the jobs whose id starts with `prefix`, inside the namespace. */
+  query(prefix: string, namespace: string): Result {
+    const jobs: Job[] = [];
+    for (const entry of this.#store.jobs()) {
+      if (entry.id.startsWith(prefix) && isInside(namespace, entry.id)) {
+        jobs.push(entry);
+      }
+    }
+    return { kind: "jobs", jobs };
+  }
+
+  /** REMOVE: deletes a job. */
+  remove(jobId: string, namespace: string): Result {
+    const store = this.#store;
+    const entry = store.job(jobId);
+    if (!entry || !isInside(namespace, entry.id)) return NO_SUCH_JOB;
+    if (!this.#journal.writable) return READ_ONLY;
+    store.deleteJob(entry.id);
+    const committed = this.#record({ kind: "remove", jobId: entry.id }, () => {
+      if (store.job(entry.id) === undefined) store.restoreJob(entry);
+    }, this.#removed);
+    return { kind: "done", committed };
+  }
+
+  /** RULE SET: creates or replaces a rule. */
+  ruleSet(rule: Rule, namespace: string): Result {
+    if (!isInside(namespace, rule.id) || !isInside(namespace, rule.pattern)) {
+      return outside(rule.id);
+    }
+    if (!this.#journal.writable) return READ_ONLY;
+    const store = this.#store;
+    const previous = store.putRule(rule);
+    const committed = this.#record({ kind: "ruleSet", rule }, () => {
+      if (store.rule(rule.id) !== rule) return;
+      if (previous) store.putRule(previous);
+      else store.deleteRule(rule.id);
+    });
+    return { kind: "done", committed, rule };
+  }
+
+  /** REMOVERULE: deletes a rule. */
+  removeRule(ruleId: string, namespace: string): Result {
+    const store = this.#store;
+    const rule = store.rule(ruleId);
+    if (!rule || !isInside(namespace, rule.id)) {
+      return { kind: "notFound", reason: `no rule "${ruleId}"` };
+    }
+    if (!this.#journal.writable) return READ_ONLY;
+    store.deleteRule(rule.id);
+    const committed = this.#record(
+      { kind: "removeRule", ruleId: rule.id },
+      () => {
+        if (store.rule(rule.id) === undefined) store.putRule(rule);
+      },
+    );
+    return { kind: "done", committed };
+  }
+
+  /** LISTRULES: the rules whose id is inside the namespace. */
+  listRules(namespace: string): Result {
+    const rules: Rule[] = [];
+    for (const rule of this.#store.rules()) {
+      if (isInside(namespace, rule.id)) rules.push(rule);
+    }
+    return { kind: "rules", rules };
+  }
+
+  #record(
+    mutation: Mutation,
+    undo: () => void,
+    counter?: Counter,
+  ): Promise<void> {
+    return this.#undoLog.track(this.#journal.append(mutation), undo, counter);
+  }
+}
+
+function outside(identifier: string): Failure {
+  return {
+    kind: "forbidden",
+    reason: `"${identifier}" is outside the namespace`,
+  };
+}

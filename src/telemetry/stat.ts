@@ -1,0 +1,83 @@
+import { JOB_STATUSES } from "../domain/job.ts";
+import type { StatEntry } from "../domain/result.ts";
+import type { MetricsRegistry } from "./registry.ts";
+
+/** What STAT shows that does not change while the daemon runs. */
+export interface StatInfo {
+  readonly persistence: string;
+  readonly auth: boolean;
+  readonly tls: boolean;
+  readonly framerate: number;
+  readonly version: string;
+  readonly concurrency: number;
+  readonly timeoutS: number;
+}
+
+/** Where STAT reads its values. */
+export interface StatSources {
+  readonly registry: MetricsRegistry;
+  readonly info: StatInfo;
+  /** Nanoseconds since start, monotonic. */
+  readonly uptimeNs: () => bigint;
+  /** STAT `compression`: the state of the last compaction. */
+  readonly compaction: () => string;
+}
+
+/**
+ * STAT's entries in the spec's order, read from the metrics registry and
+ * the startup facts (spec: protocol.md §6): ztick's fifteen keys, then the
+ * extensions this daemon has.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MetricsRegistry } from "./registry.ts";
+ * import { statEntries } from "./stat.ts";
+ *
+ * const registry = new MetricsRegistry();
+ * registry.gauge("rules", () => 2);
+ * const info = {
+ *   persistence: "memory", auth: false, tls: false, framerate: 512,
+ *   version: "0.1.0", concurrency: 16, timeoutS: 0,
+ * };
+ * const entries = statEntries({
+ *   registry, info, uptimeNs: () => 5n, compaction: () => "idle",
+ * });
+ * assert.deepEqual(entries[0], ["uptime_ns", 5n]);
+ * assert.deepEqual(entries[7], ["rules_total", 2]);
+ * ```
+ */
+export function statEntries(sources: StatSources): StatEntry[] {
+  const { registry, info } = sources;
+  const gauge = registry.gaugeValue.bind(registry);
+  const jobs = new Map(
+    registry.gaugeSeries("jobs").map(([labels, value]) => [
+      labels.status,
+      value,
+    ]),
+  );
+  const count = (status: string) => jobs.get(status) ?? 0;
+  let total = 0;
+  for (const status of JOB_STATUSES) total += count(status);
+  return [
+    ["uptime_ns", sources.uptimeNs()],
+    ["connections", gauge("connections", { protocol: "tcp" })],
+    ["jobs_total", total],
+    ["jobs_planned", count("planned")],
+    ["jobs_triggered", count("triggered")],
+    ["jobs_executed", count("executed")],
+    ["jobs_failed", count("failed")],
+    ["rules_total", gauge("rules")],
+    ["executions_pending", gauge("executions_pending")],
+    ["executions_inflight", gauge("executions_inflight")],
+    ["persistence", info.persistence],
+    ["compression", sources.compaction()],
+    ["auth_enabled", info.auth ? 1 : 0],
+    ["tls_enabled", info.tls ? 1 : 0],
+    ["framerate", info.framerate],
+    ["version", info.version],
+    ["execution_concurrency", info.concurrency],
+    ["execution_timeout", info.timeoutS],
+    ["persistence_writable", gauge("persistence_writable")],
+  ];
+}
