@@ -105,13 +105,16 @@ export class Daemon implements AsyncDisposable {
     });
     scheduler.settleInterrupted();
     log.info(`loaded ${store.jobCount} jobs, ${store.ruleCount} rules`);
-    const server = await listen(config, maxConnections, tls, {
-      execute: (command, namespace) => scheduler.handle(command, namespace),
-      ...(auth ? { auth } : {}),
-    }).catch(async (error) => {
+    let server: TcpServer;
+    try {
+      server = listen(config, maxConnections, tls, {
+        execute: (command, namespace) => scheduler.handle(command, namespace),
+        ...(auth ? { auth } : {}),
+      });
+    } catch (error) {
       await journal.close();
       throw error;
-    });
+    }
     registerGauges(registry, scheduler, journal, server);
     scheduler.start();
     log.info(`listening on ${formatAddr(server.addr)}`);
@@ -216,12 +219,12 @@ function registerGauges(
   registry.gauge("persistence_writable", () => journal.writable ? 1 : 0);
 }
 
-async function listen(
+function listen(
   config: Config,
   maxConnections: number,
   tls: { cert: string; key: string } | undefined,
   context: ConnectionContext,
-): Promise<TcpServer> {
+): TcpServer {
   const { listen } = config.controller;
   try {
     return TcpServer.listen({

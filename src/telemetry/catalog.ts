@@ -76,108 +76,108 @@ const COMMIT_BUCKETS = [
 
 /** The catalogue, in the order `/metrics` lists it. */
 export const METRICS: { readonly [N in MetricName]: MetricInfo } = {
-  build_info: { type: "gauge", help: "Product version", labels: ["version"] },
-  uptime_seconds: {
+  "build_info": { type: "gauge", help: "Product version", labels: ["version"] },
+  "uptime_seconds": {
     type: "gauge",
     help: "Seconds since the daemon started",
     labels: [],
   },
-  jobs: { type: "gauge", help: "Jobs stored, by status", labels: ["status"] },
-  jobs_recurring: {
+  "jobs": { type: "gauge", help: "Jobs stored, by status", labels: ["status"] },
+  "jobs_recurring": {
     type: "gauge",
     help: "Jobs with a schedule",
     labels: [],
   },
-  rules: { type: "gauge", help: "Rules stored", labels: [] },
-  connections: {
+  "rules": { type: "gauge", help: "Rules stored", labels: [] },
+  "connections": {
     type: "gauge",
     help: "Open connections",
     labels: ["protocol"],
   },
-  executions_pending: {
+  "executions_pending": {
     type: "gauge",
     help: "Executions waiting for a free slot",
     labels: [],
   },
-  executions_inflight: {
+  "executions_inflight": {
     type: "gauge",
     help: "Executions running",
     labels: [],
   },
-  requests_total: {
+  "requests_total": {
     type: "counter",
     help: "Protocol and HTTP requests answered",
     labels: ["command", "result"],
   },
-  jobs_scheduled_total: {
+  "jobs_scheduled_total": {
     type: "counter",
     help: "Accepted SET and CRON mutations",
     labels: [],
   },
-  jobs_removed_total: {
+  "jobs_removed_total": {
     type: "counter",
     help: "Accepted REMOVEs",
     labels: [],
   },
-  executions_total: {
+  "executions_total": {
     type: "counter",
     help: "Finished executions",
     labels: ["runner", "outcome"],
   },
-  retries_total: {
+  "retries_total": {
     type: "counter",
     help: "Retries planned",
     labels: ["runner"],
   },
-  no_rule_total: {
+  "no_rule_total": {
     type: "counter",
     help: "Due jobs that no rule matched",
     labels: [],
   },
-  execution_duration_seconds: {
+  "execution_duration_seconds": {
     type: "histogram",
     help: "Start to end of an execution",
     labels: ["runner"],
     buckets: DURATION_BUCKETS,
   },
-  schedule_lag_seconds: {
+  "schedule_lag_seconds": {
     type: "histogram",
     help: "Due time to start of the execution",
     labels: [],
     buckets: LAG_BUCKETS,
   },
-  journal_commits_total: {
+  "journal_commits_total": {
     type: "counter",
     help: "Group commits",
     labels: [],
   },
-  journal_records_total: {
+  "journal_records_total": {
     type: "counter",
     help: "Records committed",
     labels: [],
   },
-  journal_commit_duration_seconds: {
+  "journal_commit_duration_seconds": {
     type: "histogram",
     help: "Write and fsync of one group",
     labels: [],
     buckets: COMMIT_BUCKETS,
   },
-  persistence_writable: {
+  "persistence_writable": {
     type: "gauge",
     help: "1, or 0 in read-only mode",
     labels: [],
   },
-  compactions_total: {
+  "compactions_total": {
     type: "counter",
     help: "Finished compactions",
     labels: ["outcome"],
   },
-  auth_failures_total: {
+  "auth_failures_total": {
     type: "counter",
     help: "Rejected AUTH secrets and Bearer tokens",
     labels: [],
   },
-  process_resident_memory_bytes: {
+  "process_resident_memory_bytes": {
     type: "gauge",
     help: "Resident memory of the daemon",
     labels: [],
