@@ -40,7 +40,7 @@ export interface DaemonOptions {
 /** A journal the daemon can report on and close. */
 type StoredJournal = Journal & {
   close(): Promise<void>;
-  readonly compression: string;
+  readonly compaction: string;
 };
 
 /**
@@ -97,7 +97,7 @@ export class Daemon implements AsyncDisposable {
           info: statInfo(config, auth !== undefined, tls !== undefined),
           uptimeNs: () =>
             BigInt(Math.round((performance.now() - startedMs) * 1e6)),
-          compaction: () => journal.compression,
+          compaction: () => journal.compaction,
         }),
       concurrency: config.execution.concurrency,
       timeoutMs: config.execution.timeoutS * 1000,

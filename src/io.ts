@@ -57,3 +57,15 @@ export function totalLength(parts: readonly Uint8Array[]): number {
   for (const part of parts) total += part.length;
   return total;
 }
+
+/** Something bytes can be written to synchronously, a part at a time. */
+export interface SyncWriter {
+  writeSync(bytes: Uint8Array): number;
+}
+
+/** Writes all of `bytes` synchronously, looping over partial writes. */
+export function writeAllSync(writer: SyncWriter, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.length;) {
+    written += writer.writeSync(bytes.subarray(written));
+  }
+}

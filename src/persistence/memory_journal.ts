@@ -15,7 +15,7 @@ const COMMITTED: Promise<void> = Promise.resolve();
  * await using journal = new MemoryJournal();
  * await journal.append({ kind: "remove", jobId: "backup.daily" });
  * assert.equal(journal.writable, true);
- * assert.equal(journal.compression, "idle");
+ * assert.equal(journal.compaction, "idle");
  * ```
  */
 export class MemoryJournal implements Journal, AsyncDisposable {
@@ -25,12 +25,12 @@ export class MemoryJournal implements Journal, AsyncDisposable {
   }
 
   /** Always `idle`: memory mode never compacts (spec: persistence.md §7). */
-  get compression(): "idle" {
+  get compaction(): "idle" {
     return "idle";
   }
 
   /** Resolves at once (one shared settled promise, so nothing is allocated). */
-  append(_mutation: Mutation, _undo?: () => void): Promise<void> {
+  append(_mutation: Mutation): Promise<void> {
     return COMMITTED;
   }
 

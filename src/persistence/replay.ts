@@ -1,9 +1,7 @@
 import type { Mutation } from "../domain/mutation.ts";
-import { LogfileError } from "./logfile_journal.ts";
+import { compactionTempPath, ioFailure } from "./files.ts";
 import { parseRecord } from "./record.ts";
 import { fsReason } from "../errors.ts";
-
-export { LogfileError };
 
 /** Bytes read per `read()`; 256 KiB–1 MiB decode fastest (measured). */
 const CHUNK_BYTES = 256 << 10;
@@ -82,7 +80,7 @@ export async function replayLogfileInto(
   apply: (mutation: Mutation) => void,
 ): Promise<string[]> {
   const warnings: string[] = [];
-  const tempPath = `${path}.compact`;
+  const tempPath = compactionTempPath(path);
   let removeError: unknown;
   try {
     await Deno.remove(tempPath);
@@ -314,15 +312,4 @@ function emitLinesSlowly(
     start = lf + 1;
   }
   return lineCount;
-}
-
-/** Wraps a failed file operation; anything else is a bug and passes. */
-function ioFailure(path: string, error: unknown): unknown {
-  return isIoError(error)
-    ? new LogfileError(path, fsReason(error), { cause: error })
-    : error;
-}
-
-function isIoError(error: unknown): boolean {
-  return Object.values(Deno.errors).some((type) => error instanceof type);
 }

@@ -3,12 +3,12 @@ import type { JobStatus } from "../../../src/domain/job.ts";
 import type { Mutation } from "../../../src/domain/mutation.ts";
 import { compareBytes, type Rule } from "../../../src/domain/rule.ts";
 import { setUpLogging } from "../../../src/log.ts";
+import { type FileLike, LogfileError } from "../../../src/persistence/files.ts";
 import {
-  type FileLike,
-  LogfileError,
   LogfileJournal,
   type LogfileJournalOptions,
 } from "../../../src/persistence/logfile_journal.ts";
+import { UndoLog } from "../../../src/scheduler/undo_log.ts";
 import { formatRecord, parseRecord } from "../../../src/persistence/record.ts";
 import {
   SAMPLE_MUTATIONS,
@@ -208,13 +208,25 @@ function options(
   };
 }
 
+/** Undoes what a failed group changed, as the scheduler does. */
+const UNDO_LOG = new UndoLog();
+
+/** Appends a mutation; `undo` runs if its group fails (the state's owner). */
+function appendUndoable(
+  journal: LogfileJournal,
+  mutation: Mutation,
+  undo: () => void,
+): Promise<void> {
+  return UNDO_LOG.track(journal.append(mutation), undo);
+}
+
 /** Applies a mutation to the state and appends it with its undo. */
 function commit(
   journal: LogfileJournal,
   state: State,
   mutation: Mutation,
 ): Promise<void> {
-  return journal.append(mutation, state.apply(mutation));
+  return appendUndoable(journal, mutation, state.apply(mutation));
 }
 
 function setJob(
@@ -432,7 +444,7 @@ Deno.test("LogfileJournal append() fails the waiting group with a failed fsync, 
     const append = (id: string, executionNs: bigint) => {
       const mutation = setJob(id, executionNs);
       const undo = state.apply(mutation);
-      return journal.append(mutation, () => {
+      return appendUndoable(journal, mutation, () => {
         undone.push(`${id}@${executionNs}`);
         undo();
       });
@@ -547,7 +559,7 @@ Deno.test("LogfileJournal append() rejects a failed group, undoes it newest firs
     const group = ["a", "b", "c"].map((id) => {
       const mutation = setJob(id, 2n);
       const undo = state.apply(mutation);
-      return journal.append(mutation, () => {
+      return appendUndoable(journal, mutation, () => {
         undone.push(id);
         undo();
       });
@@ -575,7 +587,7 @@ Deno.test("LogfileJournal append() rejects a failed group, undoes it newest firs
     const writes = probe.writes;
     let lateUndone = false;
     await assert.rejects(
-      journal.append(setJob("late", 3n), () => lateUndone = true),
+      appendUndoable(journal, setJob("late", 3n), () => lateUndone = true),
       /read-only/,
     );
     assert.equal(lateUndone, true);
@@ -643,7 +655,7 @@ Deno.test("LogfileJournal append() rejects and undoes after close()", async () =
   await journal.close();
   let undone = false;
   await assert.rejects(
-    journal.append(setJob("a", 1n), () => undone = true),
+    appendUndoable(journal, setJob("a", 1n), () => undone = true),
     /closed/,
   );
   assert.equal(undone, true);
@@ -674,11 +686,11 @@ Deno.test("LogfileJournal compact() rewrites the §9 example in its compacted fo
       path,
       options(state, newProbe()),
     );
-    assert.equal(journal.compression, "idle");
+    assert.equal(journal.compaction, "idle");
     const done = journal.compact();
-    assert.equal(journal.compression, "running");
+    assert.equal(journal.compaction, "running");
     await done;
-    assert.equal(journal.compression, "success");
+    assert.equal(journal.compaction, "success");
     assert.equal(await Deno.readTextFile(path), EXAMPLE_COMPACTED);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.deepEqual(
@@ -736,7 +748,7 @@ Deno.test("LogfileJournal compact() keeps records committed while it runs", asyn
   const compaction = journal.compact();
   let during = 0;
   const pending: Promise<void>[] = [];
-  for (let i = 0; journal.compression === "running"; i++) {
+  for (let i = 0; journal.compaction === "running"; i++) {
     // New jobs, re-sets, in-place status changes, removals and rules.
     pending.push(commit(journal, state, setJob(`new.${i}`, BigInt(i))));
     pending.push(
@@ -745,7 +757,7 @@ Deno.test("LogfileJournal compact() keeps records committed while it runs", asyn
     const changed = `job.${(i * 7) % 997}.${i * 7}`;
     if (state.jobs.has(changed)) {
       const { mutation, undo } = state.transition(changed, "executed");
-      pending.push(journal.append(mutation, undo));
+      pending.push(appendUndoable(journal, mutation, undo));
     }
     pending.push(
       commit(journal, state, {
@@ -773,7 +785,7 @@ Deno.test("LogfileJournal compact() keeps records committed while it runs", asyn
   }
   await compaction;
   await Promise.all(pending);
-  assert.equal(journal.compression, "success");
+  assert.equal(journal.compaction, "success");
   assert.ok(
     during > 3,
     `only ${during} rounds of mutations ran during the compaction`,
@@ -801,7 +813,7 @@ Deno.test("LogfileJournal compact() leaves the logfile untouched and removes the
       probe[fault] = NO_SPACE;
       await journal.compact();
       probe[fault] = undefined;
-      assert.equal(journal.compression, "failure");
+      assert.equal(journal.compaction, "failure");
       assert.equal(await Deno.readTextFile(path), EXAMPLE_LOG);
       assert.deepEqual(
         (await Array.fromAsync(Deno.readDir(dir.path))).map((e) => e.name),
@@ -820,7 +832,7 @@ Deno.test("LogfileJournal compact() leaves the logfile untouched and removes the
       `${EXAMPLE_LOG}SET x 1 planned\n`,
     );
     await journal.compact();
-    assert.equal(journal.compression, "success");
+    assert.equal(journal.compaction, "success");
   });
 });
 
@@ -835,7 +847,7 @@ Deno.test("LogfileJournal compact() is skipped while one is running", async () =
   );
   const first = journal.compact();
   await journal.compact();
-  assert.equal(journal.compression, "running");
+  assert.equal(journal.compaction, "running");
   await first;
   assert.equal(
     probe.opened.filter((path) => path.endsWith(".compact")).length,
@@ -853,12 +865,12 @@ Deno.test("LogfileJournal compacts every compactionIntervalS", async () => {
     path,
     options(state, probe, { compactionIntervalS: 0.05 }),
   );
-  assert.equal(journal.compression, "idle");
+  assert.equal(journal.compaction, "idle");
   await waitFor(
     () => probe.opened.filter((p) => p.endsWith(".compact")).length >= 2,
     2000,
   );
-  await waitFor(() => journal.compression === "success", 1000);
+  await waitFor(() => journal.compaction === "success", 1000);
   assert.equal(await Deno.readTextFile(path), EXAMPLE_COMPACTED);
 });
 

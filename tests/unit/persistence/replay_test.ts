@@ -7,10 +7,10 @@ import {
   parseRecord,
   parseTokenizedRecord,
 } from "../../../src/persistence/record.ts";
+import { LogfileError } from "../../../src/persistence/files.ts";
 import {
   type ByteReader,
   LineReader,
-  LogfileError,
   replayLogfile,
   splitLines,
 } from "../../../src/persistence/replay.ts";

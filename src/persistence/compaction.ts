@@ -1,0 +1,242 @@
+/**
+ * Rewriting the logfile to hold only the live state: the snapshot written
+ * to `<logfile>.compact`, the records committed meanwhile (the tee), the
+ * switch of files, and the timer of periodic compactions
+ * (spec: persistence.md §5, §7).
+ *
+ * @module
+ */
+import type { Job } from "../domain/job.ts";
+import type { Rule } from "../domain/rule.ts";
+import { fsReason } from "../errors.ts";
+import {
+  closeQuietly,
+  concat,
+  totalLength,
+  writeAll,
+  writeAllSync,
+} from "../io.ts";
+import { logger } from "../log.ts";
+import {
+  ChunkWriter,
+  compactionTempPath,
+  type FileLike,
+  type OpenFile,
+  removeIfPresent,
+  syncDirectorySync,
+} from "./files.ts";
+import { formatRecord } from "./record.ts";
+import { writeSorted } from "./sorted_runs.ts";
+
+const log = logger("logfile");
+/** Longer `setTimeout` delays fire at once, so long waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** STAT `compression` (spec: protocol.md §6, persistence.md §7). */
+export type CompactionState = "idle" | "running" | "success" | "failure";
+
+/** What a rewrite found: lines and bytes written. */
+export interface RewriteStats {
+  readonly rules: number;
+  readonly jobs: number;
+  readonly bytes: number;
+}
+
+/** Bytes committed to the old logfile while a rewrite runs. */
+export interface Tee {
+  /** Takes what was committed since the last call. */
+  take(): Uint8Array[];
+  /** Stops collecting. */
+  stop(): void;
+}
+
+/** What the journal lends a rewrite. */
+export interface RewriteSite {
+  readonly path: string;
+  readonly openFile: OpenFile;
+  /**
+   * Live views of the state. Items may be mutable objects: each is read when
+   * its line is written, and what changed since the rewrite began follows in
+   * the tee.
+   */
+  snapshot(): { rules: Iterable<Rule>; jobs: Iterable<Job> };
+  /** Starts collecting committed bytes; `undefined` when not teeing. */
+  tee(): Tee | undefined;
+  /** Throws when the rewrite must stop (closed, or a write failed). */
+  check(): void;
+  /** Holds new groups and waits until none is being written or synced. */
+  quiesce(): Promise<void>;
+  /** Appends go to `file` from now on; the old file is closed. */
+  switchTo(file: FileLike): void;
+  /** The rename may not be durable: the journal must stop appending. */
+  lost(error: unknown): void;
+  /** Lets groups be written again (always called at the end). */
+  release(): void;
+}
+
+/**
+ * Writes the live state to `<path>.compact`, adds what was committed
+ * meanwhile, fsyncs it, renames it over the logfile, fsyncs the directory
+ * and appends to it from then on. The last steps run synchronously, so no
+ * group lands in between. A failure before the rename removes the temp
+ * file and leaves the logfile untouched.
+ */
+export async function rewriteLogfile(site: RewriteSite): Promise<RewriteStats> {
+  const tempPath = compactionTempPath(site.path);
+  await removeIfPresent(tempPath);
+  const temp = await site.openFile(tempPath, {
+    append: true,
+    createNew: true,
+    mode: 0o600,
+  });
+  let renamed = false;
+  const tee = site.tee();
+  try {
+    const stats = await writeSnapshot(site, temp, tee);
+    await site.quiesce();
+    // From here on nothing yields: committed groups cannot slip between the
+    // last tee bytes and the switch of files.
+    const rest = tee?.take() ?? [];
+    if (rest.length > 0) {
+      writeAllSync(temp, concat(rest));
+      temp.syncDataSync();
+    }
+    Deno.renameSync(tempPath, site.path);
+    renamed = true;
+    site.switchTo(temp);
+    try {
+      syncDirectorySync(site.path);
+    } catch (error) {
+      site.lost(error);
+      throw error;
+    }
+    return { ...stats, bytes: stats.bytes + totalLength(rest) };
+  } catch (error) {
+    if (!renamed) {
+      closeQuietly(temp);
+      await removeIfPresent(tempPath).catch(() => {});
+    }
+    throw error;
+  } finally {
+    tee?.stop();
+    site.release();
+  }
+}
+
+/** Writes the sorted snapshot and the tee so far to the temp file, fsynced. */
+async function writeSnapshot(
+  site: RewriteSite,
+  temp: FileLike,
+  tee: Tee | undefined,
+): Promise<RewriteStats> {
+  const check = () => site.check();
+  const writer = new ChunkWriter(temp);
+  const { rules, jobs } = site.snapshot();
+  const ruleCount = await writeSorted(rules, ruleLine, writer, check);
+  const jobCount = await writeSorted(jobs, jobLine, writer, check);
+  await writer.flush();
+  check();
+  let bytes = writer.bytes;
+  for (let parts = tee?.take() ?? []; parts.length > 0; parts = tee!.take()) {
+    const joined = concat(parts);
+    await writeAll(temp, joined);
+    bytes += joined.length;
+    check();
+  }
+  await temp.syncData();
+  check();
+  return { rules: ruleCount, jobs: jobCount, bytes };
+}
+
+function ruleLine(rule: Rule): string {
+  return formatRecord({ kind: "ruleSet", rule });
+}
+
+function jobLine(job: Job): string {
+  return formatRecord({ kind: "set", job });
+}
+
+/**
+ * Runs compactions, one at a time, every `intervalS` seconds (the first
+ * time that long after start; `0` = never), and keeps the state STAT shows
+ * as `compression` (spec: persistence.md §7). A cycle that finds the
+ * previous one still running is skipped. Its timer never keeps the process
+ * alive.
+ */
+export class Compactions {
+  #state: CompactionState = "idle";
+  readonly #intervalMs: number;
+  readonly #task: () => void;
+  #nextMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** `task` is called at each cycle; it decides whether to run. */
+  constructor(intervalS: number, task: () => void) {
+    this.#intervalMs = intervalS * 1000;
+    this.#task = task;
+    this.#nextMs = intervalS > 0
+      ? performance.now() + this.#intervalMs
+      : Infinity;
+    if (intervalS > 0) this.#arm();
+  }
+
+  /** Where the last compaction got: `idle` before the first one. */
+  get state(): CompactionState {
+    return this.#state;
+  }
+
+  /**
+   * Runs one compaction through `rewrite`; never rejects: the outcome shows
+   * in `state` and the log (a failure while `closed()` is only debug).
+   */
+  async run(
+    rewrite: () => Promise<RewriteStats>,
+    closed: () => boolean,
+  ): Promise<void> {
+    this.#state = "running";
+    const startedMs = performance.now();
+    try {
+      const { rules, jobs, bytes } = await rewrite();
+      this.#state = "success";
+      const ms = Math.round(performance.now() - startedMs);
+      log.info(
+        `logfile: compacted to ${rules} rules, ${jobs} jobs, ${bytes} bytes in ${ms} ms`,
+      );
+    } catch (error) {
+      this.#state = "failure";
+      if (closed()) {
+        log.debug(`logfile: compaction abandoned: ${fsReason(error)}`);
+      } else {
+        log.warn(`logfile: compaction failed: ${fsReason(error)}`);
+      }
+    }
+  }
+
+  /** Stops the timer. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#nextMs = Infinity;
+  }
+
+  #arm(): void {
+    const delayMs = Math.max(0, this.#nextMs - performance.now());
+    const timer = setTimeout(
+      () => this.#fire(),
+      Math.min(delayMs, MAX_TIMER_MS),
+    );
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    if (this.#nextMs === Infinity) return;
+    const nowMs = performance.now();
+    if (nowMs >= this.#nextMs) {
+      while (this.#nextMs <= nowMs) this.#nextMs += this.#intervalMs;
+      this.#task();
+    }
+    this.#arm();
+  }
+}
