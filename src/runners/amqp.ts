@@ -3,41 +3,33 @@ import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
 import { concat } from "../io.ts";
+import {
+  byteLength,
+  closeArguments,
+  closeReason,
+  encode,
+  FRAME_BODY,
+  FRAME_HEADER,
+  FRAME_METHOD,
+  FRAME_OVERHEAD,
+  FrameIo,
+  isMethod,
+  MAX_FRAME_BYTES,
+  METHOD,
+  MIN_FRAME_BYTES,
+  PROTOCOL_HEADER,
+  Writer,
+} from "./_amqp_frames.ts";
+import {
+  exchangeFailure,
+  type ExchangeOptions,
+  type ExchangeTarget,
+  runExchange,
+} from "./_exchange.ts";
 
-/** The built-in limit for one whole AMQP exchange (spec: runners.md §7). */
-const AMQP_LIMIT_MS = 30_000;
 const DEFAULT_PORT = 5672;
 const PREFIX = "amqp://";
-const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]);
-const MAX_FRAME_BYTES = 131_072;
-/** AMQP 0-9-1 frame-min-size: every peer must accept frames this large. */
-const MIN_FRAME_BYTES = 4096;
 const CHANNEL_MAX = 2047;
-const FRAME_END = 0xce;
-const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
-const FRAME_BODY = 3;
-const FRAME_HEARTBEAT = 8;
-/** Frame type, channel, size and frame-end: what a frame adds to its payload. */
-const FRAME_OVERHEAD = 8;
-
-/** AMQP 0-9-1 methods this runner sends or expects, as class/method ids. */
-const METHOD = {
-  connectionStart: [10, 10],
-  connectionStartOk: [10, 11],
-  connectionTune: [10, 30],
-  connectionTuneOk: [10, 31],
-  connectionOpen: [10, 40],
-  connectionOpenOk: [10, 41],
-  connectionClose: [10, 50],
-  connectionCloseOk: [10, 51],
-  channelOpen: [20, 10],
-  channelOpenOk: [20, 11],
-  channelClose: [20, 40],
-  channelCloseOk: [20, 41],
-  basicPublish: [60, 40],
-} as const;
-type MethodId = readonly [number, number];
 
 /** An amqp rule's runner. */
 export type AmqpRunner = Extract<Runner, { kind: "amqp" }>;
@@ -54,10 +46,7 @@ export interface AmqpTarget {
 }
 
 /** Tuning for tests; production code passes nothing. */
-export interface AmqpOptions {
-  /** Limit for the whole exchange, default 30 000 ms. */
-  readonly limitMs?: number;
-}
+export type AmqpOptions = ExchangeOptions;
 
 /**
  * Decodes `amqp://<user>[:<password>]@<host>[:<port>][/<vhost>]`
@@ -125,82 +114,40 @@ export async function runAmqp(
   execution: Execution,
   options: AmqpOptions = {},
 ): Promise<Outcome> {
-  let target: AmqpTarget;
+  let amqp: AmqpTarget;
   try {
-    target = parseAmqpDsn(runner.dsn);
+    amqp = parseAmqpDsn(runner.dsn);
   } catch (error) {
     return {
       ok: false,
       reason: `Cannot parse amqp DSN: ${errorMessage(error)}`,
     };
   }
-  const where = `amqp://${
-    target.host.includes(":") ? `[${target.host}]` : target.host
-  }:${target.port}/${encodeURIComponent(target.vhost)}`;
-  const failure = (detail: string): Outcome => ({
-    ok: false,
-    reason: `Cannot publish to exchange "${runner.exchange}" via "${where}": ${
-      target.password ? detail.replaceAll(target.password, "***") : detail
-    }`,
-  });
+  const target: ExchangeTarget = {
+    host: amqp.host,
+    port: amqp.port,
+    action: `publish to exchange "${runner.exchange}"`,
+    where: `amqp://${
+      amqp.host.includes(":") ? `[${amqp.host}]` : amqp.host
+    }:${amqp.port}/${encodeURIComponent(amqp.vhost)}`,
+    ...(amqp.password ? { secret: amqp.password } : {}),
+  };
   const tooLong = byteLength(runner.exchange) > 255
     ? "exchange"
     : byteLength(runner.routingKey) > 255
     ? "routing key"
-    : byteLength(target.vhost) > 255
+    : byteLength(amqp.vhost) > 255
     ? "vhost"
     : undefined;
-  if (tooLong) return failure(`${tooLong} exceeds 255 bytes`);
-  if (execution.signal.aborted) {
-    return failure(`aborted: ${errorMessage(execution.signal.reason)}`);
-  }
-
-  const stop = new AbortController();
-  const limitMs = options.limitMs ?? AMQP_LIMIT_MS;
-  const onAbort = () =>
-    stop.abort(new Error(`aborted: ${errorMessage(execution.signal.reason)}`));
-  execution.signal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(
-    () => stop.abort(new Error(`no completion within ${limitMs} ms`)),
-    limitMs,
-  );
-  let conn: Deno.Conn | undefined;
+  if (tooLong) return exchangeFailure(target, `${tooLong} exceeds 255 bytes`);
   let io: FrameIo | undefined;
-  const close = () => {
-    try {
-      conn?.close();
-    } catch {
-      // already closed; this also runs as an abort listener, so never throw
-    }
-    conn = undefined;
-  };
-  stop.signal.addEventListener("abort", close, { once: true });
-  try {
-    conn = await Deno.connect({
-      hostname: target.host,
-      port: target.port,
-      signal: stop.signal,
-    });
-    stop.signal.throwIfAborted(); // an abort racing the connect's completion
+  return await runExchange(target, execution, options, async (conn) => {
     io = new FrameIo(conn);
-    const refusal = await publish(
-      io,
-      target,
-      runner,
-      new TextEncoder().encode(execution.job.id),
-    );
-    return refusal === undefined ? { ok: true } : failure(refusal);
-  } catch (error) {
-    const detail = stop.signal.aborted
-      ? errorMessage(stop.signal.reason)
-      : errorMessage(error);
-    return failure(`${detail} (during ${io?.step ?? "connect"})`);
-  } finally {
-    clearTimeout(timer);
-    execution.signal.removeEventListener("abort", onAbort);
-    stop.signal.removeEventListener("abort", close);
-    close();
-  }
+    const refusal = await publish(io, amqp, runner, encode(execution.job.id));
+    return refusal === undefined
+      ? { ok: true }
+      : exchangeFailure(target, refusal);
+  }, () => ` (during ${io?.step ?? "connect"})`);
 }
 
 /**
@@ -214,6 +161,30 @@ async function publish(
   runner: AmqpRunner,
   body: Uint8Array,
 ): Promise<string | undefined> {
+  const frameMax = await openConnection(io, target);
+  io.step = "channel open";
+  await io.sendMethod(1, METHOD.channelOpen, new Writer().shortString(""));
+  await io.expect(1, METHOD.channelOpenOk);
+  io.step = "publish";
+  await io.write(publishFrames(io, runner, body, frameMax));
+  const refusal = await awaitChannelClose(io);
+  io.step = "connection close";
+  await io.write(
+    io.frame(FRAME_METHOD, 0, closeArguments(METHOD.connectionClose)),
+  );
+  for (;;) {
+    const next = await io.readMethod();
+    if (refusal !== undefined && next.channel === 1) continue;
+    await io.check(next, 0, METHOD.connectionCloseOk);
+    return refusal;
+  }
+}
+
+/** Handshake, login, tuning and vhost open; returns the frame size agreed. */
+async function openConnection(
+  io: FrameIo,
+  target: AmqpTarget,
+): Promise<number> {
   io.step = "handshake";
   await io.write(PROTOCOL_HEADER);
   await io.expect(0, METHOD.connectionStart);
@@ -256,11 +227,16 @@ async function publish(
     new Writer().shortString(target.vhost).shortString("").octet(0),
   );
   await io.expect(0, METHOD.connectionOpenOk);
-  io.step = "channel open";
-  await io.sendMethod(1, METHOD.channelOpen, new Writer().shortString(""));
-  await io.expect(1, METHOD.channelOpenOk);
+  return frameMax;
+}
 
-  io.step = "publish";
+/** Basic.Publish, its content header and body, then Channel.Close. */
+function publishFrames(
+  io: FrameIo,
+  runner: AmqpRunner,
+  body: Uint8Array,
+  frameMax: number,
+): Uint8Array {
   const frames = [
     io.frame(
       FRAME_METHOD,
@@ -284,252 +260,23 @@ async function publish(
     );
   }
   frames.push(io.frame(FRAME_METHOD, 1, closeArguments(METHOD.channelClose)));
-  await io.write(concat(frames));
+  return concat(frames);
+}
 
-  // The broker may have closed the channel already (a missing exchange is a
-  // 404): then it sends Channel.Close instead of Channel.Close-Ok.
-  let refusal: string | undefined;
+/**
+ * Reads the answer to our Channel.Close. The broker may have closed the
+ * channel already (a missing exchange is a 404): then it sends Channel.Close
+ * instead of Channel.Close-Ok, and its reason is returned.
+ */
+async function awaitChannelClose(io: FrameIo): Promise<string | undefined> {
   const answer = await io.readMethod();
   if (answer.channel === 1 && isMethod(answer.id, METHOD.channelClose)) {
-    refusal = `broker closed the channel: ${closeReason(answer.reader)}`;
+    const refusal = `broker closed the channel: ${closeReason(answer.reader)}`;
     await io.sendMethod(1, METHOD.channelCloseOk, new Writer());
     // Its answer to our own crossing Channel.Close may still come: the
-    // loop below skips anything on channel 1.
-  } else {
-    await io.check(answer, 1, METHOD.channelCloseOk);
-  }
-
-  io.step = "connection close";
-  await io.write(
-    io.frame(FRAME_METHOD, 0, closeArguments(METHOD.connectionClose)),
-  );
-  for (;;) {
-    const next = await io.readMethod();
-    if (refusal !== undefined && next.channel === 1) continue;
-    await io.check(next, 0, METHOD.connectionCloseOk);
+    // caller skips anything on channel 1.
     return refusal;
   }
-}
-
-/** Arguments of a normal close: 200 `OK`, no failing method. */
-function closeArguments(id: MethodId): Uint8Array {
-  return new Writer().method(id).short(200).shortString("OK").short(0).short(0)
-    .bytes();
-}
-
-/** Reads the reply code and text of a Connection.Close or Channel.Close. */
-function closeReason(reader: Reader): string {
-  const code = reader.short();
-  return `${code} ${reader.shortString()}`;
-}
-
-function isMethod(id: MethodId, expected: MethodId): boolean {
-  return id[0] === expected[0] && id[1] === expected[1];
-}
-
-/** A received method frame. */
-interface MethodFrame {
-  readonly channel: number;
-  readonly id: MethodId;
-  /** Positioned at the method's arguments. */
-  readonly reader: Reader;
-}
-
-/** Reads and writes frames on one connection. */
-class FrameIo {
-  /** What the exchange is doing, for failure reasons. */
-  step = "connect";
-  readonly #conn: Deno.Conn;
-  #buffer: Uint8Array = new Uint8Array(0);
-
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    for (let offset = 0; offset < bytes.length;) {
-      offset += await this.#conn.write(bytes.subarray(offset));
-    }
-  }
-
-  frame(type: number, channel: number, payload: Uint8Array): Uint8Array {
-    const head = new Writer().octet(type).short(channel).long(payload.length)
-      .bytes();
-    return concat([head, payload, new Uint8Array([FRAME_END])]);
-  }
-
-  async sendMethod(channel: number, id: MethodId, args: Writer): Promise<void> {
-    const payload = concat([new Writer().method(id).bytes(), args.bytes()]);
-    await this.write(this.frame(FRAME_METHOD, channel, payload));
-  }
-
-  /** Reads the next method frame, skipping heartbeats. */
-  async readMethod(): Promise<MethodFrame> {
-    for (;;) {
-      const head = new Reader(await this.#take(7));
-      const type = head.octet();
-      const channel = head.short();
-      const size = head.long();
-      if (type === 0x41) {
-        // "AMQP…": the broker rejects our protocol version
-        throw new Error("broker does not speak AMQP 0-9-1");
-      }
-      if (size > MAX_FRAME_BYTES) throw new Error(`frame of ${size} bytes`);
-      const payload = await this.#take(size + 1);
-      if (payload[size] !== FRAME_END) throw new Error("malformed frame");
-      if (type === FRAME_HEARTBEAT) continue;
-      if (type !== FRAME_METHOD) {
-        throw new Error(`unexpected frame type ${type} on channel ${channel}`);
-      }
-      const reader = new Reader(payload.subarray(0, size));
-      return { channel, id: [reader.short(), reader.short()], reader };
-    }
-  }
-
-  /** Reads the next method frame and requires it to be `id` on `channel`. */
-  async expect(channel: number, id: MethodId): Promise<Reader> {
-    const frame = await this.readMethod();
-    await this.check(frame, channel, id);
-    return frame.reader;
-  }
-
-  /**
-   * Throws unless the frame is `id` on `channel`; a Connection.Close from
-   * the broker (refused credentials or vhost, …) is answered first.
-   */
-  async check(
-    frame: MethodFrame,
-    channel: number,
-    id: MethodId,
-  ): Promise<void> {
-    if (frame.channel === channel && isMethod(frame.id, id)) return;
-    if (frame.channel === 0 && isMethod(frame.id, METHOD.connectionClose)) {
-      const reason = closeReason(frame.reader);
-      try {
-        await this.sendMethod(0, METHOD.connectionCloseOk, new Writer());
-      } catch {
-        // the broker may already have dropped the socket
-      }
-      throw new Error(`broker closed the connection: ${reason}`);
-    }
-    if (frame.channel !== 0 && isMethod(frame.id, METHOD.channelClose)) {
-      throw new Error(
-        `broker closed the channel: ${closeReason(frame.reader)}`,
-      );
-    }
-    throw new Error(
-      `expected method ${id.join(".")} on channel ${channel}, got ${
-        frame.id.join(".")
-      } on channel ${frame.channel}`,
-    );
-  }
-
-  async #take(length: number): Promise<Uint8Array> {
-    while (this.#buffer.length < length) {
-      const chunk = new Uint8Array(Math.max(16 * 1024, length));
-      const read = await this.#conn.read(chunk);
-      if (read === null) throw new Error("connection closed early");
-      this.#buffer = concat([this.#buffer, chunk.subarray(0, read)]);
-    }
-    const bytes = this.#buffer.subarray(0, length);
-    this.#buffer = this.#buffer.subarray(length);
-    return bytes;
-  }
-}
-
-/** Builds big-endian AMQP fields. */
-class Writer {
-  #parts: Uint8Array[] = [];
-
-  octet(value: number): this {
-    this.#parts.push(new Uint8Array([value]));
-    return this;
-  }
-
-  short(value: number): this {
-    return this.#number(2, (view) => view.setUint16(0, value));
-  }
-
-  long(value: number): this {
-    return this.#number(4, (view) => view.setUint32(0, value));
-  }
-
-  longLong(value: number): this {
-    return this.#number(8, (view) => view.setBigUint64(0, BigInt(value)));
-  }
-
-  method(id: MethodId): this {
-    return this.short(id[0]).short(id[1]);
-  }
-
-  shortString(text: string): this {
-    const bytes = encode(text);
-    if (bytes.length > 255) throw new Error("short string exceeds 255 bytes");
-    this.#parts.push(new Uint8Array([bytes.length]), bytes);
-    return this;
-  }
-
-  longString(bytes: Uint8Array): this {
-    this.long(bytes.length);
-    this.#parts.push(bytes);
-    return this;
-  }
-
-  bytes(): Uint8Array {
-    return concat(this.#parts);
-  }
-
-  #number(size: number, set: (view: DataView) => void): this {
-    const bytes = new Uint8Array(size);
-    set(new DataView(bytes.buffer));
-    this.#parts.push(bytes);
-    return this;
-  }
-}
-
-/** Reads big-endian AMQP fields; throws when a field runs past the end. */
-class Reader {
-  readonly #view: DataView;
-  readonly #bytes: Uint8Array;
-  #offset = 0;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-
-  octet(): number {
-    return this.#view.getUint8(this.#advance(1));
-  }
-
-  short(): number {
-    return this.#view.getUint16(this.#advance(2));
-  }
-
-  long(): number {
-    return this.#view.getUint32(this.#advance(4));
-  }
-
-  shortString(): string {
-    const length = this.octet();
-    const start = this.#advance(length);
-    return new TextDecoder().decode(
-      this.#bytes.subarray(start, start + length),
-    );
-  }
-
-  #advance(size: number): number {
-    const start = this.#offset;
-    if (start + size > this.#bytes.length) throw new Error("truncated frame");
-    this.#offset += size;
-    return start;
-  }
-}
-
-function encode(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-function byteLength(text: string): number {
-  return encode(text).length;
+  await io.check(answer, 1, METHOD.channelCloseOk);
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Runner } from "../domain/runner.ts";
+import { deadline } from "../deadline.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { redactUrl } from "./redact.ts";
 import { type Http1Client, type Http1Target } from "./_http1.ts";
@@ -47,13 +48,10 @@ export async function runHttp(
   { job, signal }: Execution,
   options: HttpOptions,
 ): Promise<Outcome> {
-  const limit = new AbortController();
-  const onAbort = () => limit.abort(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort);
-  const timer = setTimeout(
-    () => limit.abort(new Error(`no answer within ${HTTP_LIMIT_MS / 1000} s`)),
+  using limit = deadline(
+    signal,
     HTTP_LIMIT_MS,
+    () => new Error(`no answer within ${HTTP_LIMIT_MS / 1000} s`),
   );
   const withBody = runner.method === "POST" || runner.method === "PUT";
   const body = withBody ? httpBody(job) : undefined;
@@ -79,9 +77,6 @@ export async function runHttp(
         reason instanceof Error ? redactUrl(reason.message) : String(reason)
       }`,
     };
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
   }
 }
 

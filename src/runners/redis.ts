@@ -2,10 +2,14 @@ import { fail, parseDecimal, parseHostPort, percentDecode } from "./_url.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
-import { writeAll } from "../io.ts";
+import { concat, writeAll } from "../io.ts";
+import {
+  exchangeFailure,
+  type ExchangeOptions,
+  type ExchangeTarget,
+  runExchange,
+} from "./_exchange.ts";
 
-/** The built-in limit for one whole Redis exchange (spec: runners.md §8). */
-const REDIS_LIMIT_MS = 30_000;
 const DEFAULT_PORT = 6379;
 const PREFIX = "redis://";
 const CRLF = new Uint8Array([13, 10]);
@@ -27,10 +31,7 @@ export interface RedisTarget {
 }
 
 /** Tuning for tests; production code passes nothing. */
-export interface RedisOptions {
-  /** Limit for the whole exchange, default 30 000 ms. */
-  readonly limitMs?: number;
-}
+export type RedisOptions = ExchangeOptions;
 
 /**
  * Decodes `redis://[[<user>][:<password>]@]<host>[:<port>][/<db>]`
@@ -94,85 +95,55 @@ export async function runRedis(
   execution: Execution,
   options: RedisOptions = {},
 ): Promise<Outcome> {
-  let target: RedisTarget;
+  let redis: RedisTarget;
   try {
-    target = parseRedisUrl(runner.url);
+    redis = parseRedisUrl(runner.url);
   } catch (error) {
     return {
       ok: false,
       reason: `Cannot parse redis URL: ${errorMessage(error)}`,
     };
   }
-  const where = `redis://${
-    target.host.includes(":") ? `[${target.host}]` : target.host
-  }:${target.port}/${target.db}`;
-  const failure = (detail: string): Outcome => ({
-    ok: false,
-    reason: `Cannot ${runner.command} "${runner.key}" via "${where}": ${
-      scrub(detail, target.password)
-    }`,
-  });
-  if (execution.signal.aborted) {
-    return failure(`aborted: ${errorMessage(execution.signal.reason)}`);
-  }
-
-  const stop = new AbortController();
-  const limitMs = options.limitMs ?? REDIS_LIMIT_MS;
-  const onAbort = () =>
-    stop.abort(new Error(`aborted: ${errorMessage(execution.signal.reason)}`));
-  execution.signal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(
-    () => stop.abort(new Error(`no completion within ${limitMs} ms`)),
-    limitMs,
-  );
-  let conn: Deno.Conn | undefined;
-  const close = () => {
-    try {
-      conn?.close();
-    } catch {
-      // already closed; this also runs as an abort listener, so never throw
-    }
-    conn = undefined;
+  const target: ExchangeTarget = {
+    host: redis.host,
+    port: redis.port,
+    action: `${runner.command} "${runner.key}"`,
+    where: `redis://${
+      redis.host.includes(":") ? `[${redis.host}]` : redis.host
+    }:${redis.port}/${redis.db}`,
+    ...(redis.password ? { secret: redis.password } : {}),
   };
-  stop.signal.addEventListener("abort", close, { once: true });
-  try {
-    conn = await Deno.connect({
-      hostname: target.host,
-      port: target.port,
-      signal: stop.signal,
-    });
-    stop.signal.throwIfAborted(); // an abort racing the connect's completion
+  const commands = redisCommands(redis, runner, execution.job.id);
+  return await runExchange(target, execution, options, async (conn) => {
     const reader = new ReplyReader(conn);
-    const commands: string[][] = [];
-    if (target.password !== undefined) {
-      commands.push(
-        target.user === undefined
-          ? ["AUTH", target.password]
-          : ["AUTH", target.user, target.password],
-      );
-    }
-    if (target.db !== 0) commands.push(["SELECT", String(target.db)]);
-    commands.push([runner.command, runner.key, execution.job.id]);
     for (const command of commands) {
       await writeAll(conn, encodeCommand(command));
       const reply = await reader.readReply();
       if (reply.startsWith("-")) {
-        return failure(`${command[0]} answered ${reply}`);
+        return exchangeFailure(target, `${command[0]} answered ${reply}`);
       }
     }
     return { ok: true };
-  } catch (error) {
-    return failure(
-      stop.signal.aborted
-        ? errorMessage(stop.signal.reason)
-        : errorMessage(error),
+  });
+}
+
+/** The commands of one execution: `[AUTH]`, `[SELECT]`, then the runner's. */
+function redisCommands(
+  target: RedisTarget,
+  runner: RedisRunner,
+  jobId: string,
+): string[][] {
+  const commands: string[][] = [];
+  if (target.password !== undefined) {
+    commands.push(
+      target.user === undefined
+        ? ["AUTH", target.password]
+        : ["AUTH", target.user, target.password],
     );
-  } finally {
-    clearTimeout(timer);
-    execution.signal.removeEventListener("abort", onAbort);
-    stop.signal.removeEventListener("abort", close);
-    close();
   }
+  if (target.db !== 0) commands.push(["SELECT", String(target.db)]);
+  commands.push([runner.command, runner.key, jobId]);
+  return commands;
 }
 
 /** Encodes one command as a RESP2 array of bulk strings. */
@@ -183,13 +154,7 @@ function encodeCommand(args: readonly string[]): Uint8Array {
     const bytes = encoder.encode(arg);
     parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, CRLF);
   }
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** Reads RESP2 replies; each is returned as its first line, payloads skipped. */
@@ -238,14 +203,6 @@ class ReplyReader {
     const chunk = new Uint8Array(16 * 1024);
     const read = await this.#conn.read(chunk);
     if (read === null) throw new Error("connection closed early");
-    const joined = new Uint8Array(this.#buffer.length + read);
-    joined.set(this.#buffer);
-    joined.set(chunk.subarray(0, read), this.#buffer.length);
-    this.#buffer = joined;
+    this.#buffer = concat([this.#buffer, chunk.subarray(0, read)]);
   }
-}
-
-/** Masks a password a broker might echo back; secrets never reach logs. */
-function scrub(text: string, password: string | undefined): string {
-  return password ? text.replaceAll(password, "***") : text;
 }
