@@ -11,6 +11,7 @@ import { runDump } from "./src/dump.ts";
 import { logger, setUpLogging } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
 import { errorMessage } from "./src/errors.ts";
+import { type SyncWriter, writeAllSync } from "./src/io.ts";
 
 const ENCODER = new TextEncoder();
 const log = logger("main");
@@ -80,14 +81,8 @@ function usageLine(): string {
     "usage: ztick --help";
 }
 
-function print(
-  stream: { writeSync(bytes: Uint8Array): number },
-  text: string,
-): void {
-  const bytes = ENCODER.encode(text);
-  for (let written = 0; written < bytes.length;) {
-    written += stream.writeSync(bytes.subarray(written));
-  }
+function print(stream: SyncWriter, text: string): void {
+  writeAllSync(stream, ENCODER.encode(text));
 }
 
 if (import.meta.main) {

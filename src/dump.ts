@@ -1,8 +1,11 @@
 import type { Mutation } from "./domain/mutation.ts";
-import type { Runner } from "./domain/runner.ts";
+import { isIoError } from "./persistence/files.ts";
+import { LiveRecords } from "./persistence/live_records.ts";
 import { formatRecord, parseRecord } from "./persistence/record.ts";
+import { formatJson } from "./persistence/record_json.ts";
 import { INVALID_UTF8, LineReader } from "./persistence/replay.ts";
 import { fsReason } from "./errors.ts";
+import { writeAll } from "./io.ts";
 
 const ENCODER = new TextEncoder();
 /** How often `--follow` looks at the file by default (spec: at most 500 ms). */
@@ -55,98 +58,6 @@ export async function runDump(options: DumpOptions): Promise<number> {
   }
 }
 
-/**
- * Writes a record as one compact JSON object, keys in the spec's order, the
- * execution time as an exact integer (spec: persistence.md §10).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatJson } from "./dump.ts";
- *
- * assert.equal(
- *   formatJson({
- *     kind: "set",
- *     job: { id: "backup.daily", executionNs: 1775008800000000001n, status: "executed" },
- *   }),
- *   '{"type":"set","identifier":"backup.daily","execution":1775008800000000001,"status":"executed"}',
- * );
- * assert.equal(
- *   formatJson({
- *     kind: "ruleSet",
- *     rule: {
- *       id: "rule.events",
- *       pattern: "events.",
- *       runner: { kind: "amqp", dsn: "amqp://mq/", exchange: "x", routingKey: "job.due" },
- *     },
- *   }),
- *   '{"type":"rule_set","identifier":"rule.events","pattern":"events.",' +
- *     '"runner":{"type":"amqp","dsn":"amqp://mq/","exchange":"x","routing_key":"job.due"}}',
- * );
- * ```
- */
-export function formatJson(mutation: Mutation): string {
-  const s = JSON.stringify;
-  switch (mutation.kind) {
-    case "set": {
-      const { id, executionNs, status } = mutation.job;
-      // Built by hand: a bigint must not pass through a double.
-      return `{"type":"set","identifier":${
-        s(id)
-      },"execution":${executionNs},"status":${s(status)}}`;
-    }
-    case "remove":
-      return `{"type":"remove","identifier":${s(mutation.jobId)}}`;
-    case "ruleSet": {
-      const { id, pattern, runner } = mutation.rule;
-      return `{"type":"rule_set","identifier":${s(id)},"pattern":${
-        s(pattern)
-      },"runner":${runnerJson(runner)}}`;
-    }
-    case "removeRule":
-      return `{"type":"remove_rule","identifier":${s(mutation.ruleId)}}`;
-  }
-}
-
-function runnerJson(runner: Runner): string {
-  switch (runner.kind) {
-    case "shell":
-      return JSON.stringify({ type: "shell", command: runner.command });
-    case "direct":
-      return JSON.stringify({
-        type: "direct",
-        executable: runner.executable,
-        args: runner.args,
-      });
-    case "http":
-      return JSON.stringify({
-        type: "http",
-        method: runner.method,
-        url: runner.url,
-      });
-    case "awf":
-      return JSON.stringify({
-        type: "awf",
-        workflow: runner.workflow,
-        inputs: runner.inputs,
-      });
-    case "amqp":
-      return JSON.stringify({
-        type: "amqp",
-        dsn: runner.dsn,
-        exchange: runner.exchange,
-        routing_key: runner.routingKey,
-      });
-    case "redis":
-      return JSON.stringify({
-        type: "redis",
-        url: runner.url,
-        command: runner.command,
-        key: runner.key,
-      });
-  }
-}
-
 /** A text sink; `release` gives the underlying stream back. */
 interface Output {
   write(text: string): Promise<void>;
@@ -159,12 +70,7 @@ function openOutput(
 ): Output {
   if (output === undefined) {
     return {
-      async write(text) {
-        const bytes = ENCODER.encode(text);
-        for (let offset = 0; offset < bytes.length;) {
-          offset += await fallback.write(bytes.subarray(offset));
-        }
-      },
+      write: (text) => writeAll(fallback, ENCODER.encode(text)),
       release() {},
     };
   }
@@ -194,48 +100,6 @@ interface Source {
   readonly reader: LineReader;
   readonly ino: number | null;
   readonly dev: number;
-}
-
-/** The last record of each job id and of each rule id, in file order. */
-class LiveRecords {
-  readonly #jobs = new Map<string, [number, Mutation]>();
-  readonly #rules = new Map<string, [number, Mutation]>();
-  #count = 0;
-
-  add(mutation: Mutation): void {
-    const [map, id] = mutation.kind === "set"
-      ? [this.#jobs, mutation.job.id]
-      : mutation.kind === "remove"
-      ? [this.#jobs, mutation.jobId]
-      : mutation.kind === "ruleSet"
-      ? [this.#rules, mutation.rule.id]
-      : [this.#rules, mutation.ruleId];
-    // Re-inserting keeps each map in the order of its last records.
-    map.delete(id);
-    map.set(id, [this.#count++, mutation]);
-  }
-
-  /** Merges both maps by position, leaving removals out. */
-  *take(): Generator<Mutation> {
-    const jobs = this.#jobs.values();
-    const rules = this.#rules.values();
-    let job = jobs.next();
-    let rule = rules.next();
-    while (!job.done || !rule.done) {
-      let entry: [number, Mutation];
-      if (rule.done || (!job.done && job.value[0] < rule.value[0])) {
-        entry = job.value!;
-        job = jobs.next();
-      } else {
-        entry = rule.value;
-        rule = rules.next();
-      }
-      const mutation = entry[1];
-      if (mutation.kind === "set" || mutation.kind === "ruleSet") {
-        yield mutation;
-      }
-    }
-  }
 }
 
 class Dump {
@@ -439,8 +303,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       resolve();
     }
   });
-}
-
-function isIoError(error: unknown): boolean {
-  return Object.values(Deno.errors).some((type) => error instanceof type);
 }

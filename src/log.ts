@@ -7,6 +7,7 @@ import {
   resetSync,
   type Sink,
 } from "@logtape/logtape";
+import { writeAllSync } from "./io.ts";
 
 /** Log levels of `[log] level` (spec: configuration.md §2). */
 export type LevelName = "off" | "error" | "warn" | "info" | "debug" | "trace";
@@ -86,7 +87,7 @@ function renderValue(value: unknown): string {
 /** A sink that writes each line to stderr at once, so none is lost at exit. */
 export function stderrSink(): Sink {
   return (record) => {
-    Deno.stderr.writeSync(ENCODER.encode(formatRecord(record)));
+    writeAllSync(Deno.stderr, ENCODER.encode(formatRecord(record)));
   };
 }
 

@@ -1,13 +1,6 @@
 /** TOML reading shared by the configuration and the auth file. */
 import { parse, TomlError } from "smol-toml";
-
-/**
- * A configuration that stops the daemon at startup; `message` is the spec's
- * `<message>` text, printed as `error: <message>` (configuration.md §3).
- */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError } from "./config_error.ts";
 
 /** Decodes a TOML file's bytes; TOML must be UTF-8. */
 export function decodeToml(bytes: Uint8Array, prefix: string): string {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ConfigError, decodeToml, isTable, parseToml } from "./_toml.ts";
+import { decodeToml, isTable, parseToml } from "./_toml.ts";
+import { ConfigError } from "./config_error.ts";
 import { fsReason } from "../errors.ts";
 
 /** One token: what a client sends in `AUTH`, and what it may then touch. */

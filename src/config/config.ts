@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { ConfigError, decodeToml, isTable, parseToml } from "./_toml.ts";
+import { decodeToml, isTable, parseToml } from "./_toml.ts";
+import { ConfigError } from "./config_error.ts";
 import type { LevelName } from "../log.ts";
 import { fsReason } from "../errors.ts";
-
-export { ConfigError };
 
 /** A `host:port` listen address (spec: configuration.md §2 `[controller]`). */
 export interface ListenAddress {

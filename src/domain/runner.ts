@@ -38,6 +38,8 @@ const REDIS_COMMANDS: readonly string[] = ["PUBLISH", "RPUSH", "LPUSH", "SET"];
 
 /** How one runner type reads its RULE SET tokens and writes them back. */
 interface RunnerShape<K extends RunnerKind> {
+  /** Its fields after `kind`, in the order the spec's JSON lists them. */
+  readonly fields: readonly (keyof Extract<Runner, { kind: K }>)[];
   /** Builds the runner from its argument tokens; throws `SyntaxError`. */
   parse(args: readonly string[]): Extract<Runner, { kind: K }>;
   /** The argument tokens, in RULE SET order: the inverse of `parse`. */
@@ -45,12 +47,12 @@ interface RunnerShape<K extends RunnerKind> {
 }
 
 /**
- * Every runner type's grammar in one table (spec: protocol.md §6). A
- * runner's fields are created in the order the spec's JSON lists them
- * (persistence.md §10), so renderers can follow the object's own keys.
+ * Every runner type's grammar in one table (spec: protocol.md §6), with
+ * its fields in the order of the spec's JSON (persistence.md §10).
  */
 const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
   shell: {
+    fields: ["command"],
     parse(args) {
       expectCount("shell", args, 1);
       return { kind: "shell", command: nonEmpty("shell", "command", args[0]) };
@@ -58,6 +60,7 @@ const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
     args: (runner) => [runner.command],
   },
   direct: {
+    fields: ["executable", "args"],
     parse([executable, ...rest]) {
       return {
         kind: "direct",
@@ -68,6 +71,7 @@ const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
     args: (runner) => [runner.executable, ...runner.args],
   },
   http: {
+    fields: ["method", "url"],
     parse(args) {
       expectCount("http", args, 2);
       const [method = "", url = ""] = args;
@@ -82,6 +86,7 @@ const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
     args: (runner) => [runner.method, runner.url],
   },
   awf: {
+    fields: ["workflow", "inputs"],
     parse([workflow, ...rest]) {
       const inputs: string[] = [];
       for (let i = 0; i < rest.length; i += 2) {
@@ -103,6 +108,7 @@ const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
     ],
   },
   amqp: {
+    fields: ["dsn", "exchange", "routingKey"],
     parse(args) {
       expectCount("amqp", args, 3);
       const [dsn = "", exchange = "", routingKey = ""] = args;
@@ -111,6 +117,7 @@ const SHAPES: { readonly [K in RunnerKind]: RunnerShape<K> } = {
     args: (runner) => [runner.dsn, runner.exchange, runner.routingKey],
   },
   redis: {
+    fields: ["url", "command", "key"],
     parse(args) {
       expectCount("redis", args, 3);
       const [url = "", command = "", key = ""] = args;
@@ -160,6 +167,29 @@ export function parseRunner(type: string, args: readonly string[]): Runner {
  */
 export function runnerArgs(runner: Runner): string[] {
   return (SHAPES[runner.kind] as RunnerShape<RunnerKind>).args(runner);
+}
+
+/**
+ * A runner's fields after its type, in the spec's order, for renderers
+ * (JSON: persistence.md §10).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runnerFields } from "./runner.ts";
+ *
+ * assert.deepEqual(
+ *   runnerFields({ kind: "http", url: "http://h/", method: "POST" }),
+ *   [["method", "POST"], ["url", "http://h/"]],
+ * );
+ * ```
+ */
+export function runnerFields(
+  runner: Runner,
+): [name: string, value: string | readonly string[]][] {
+  const shape = SHAPES[runner.kind] as RunnerShape<RunnerKind>;
+  const values = runner as unknown as Record<string, string | string[]>;
+  return shape.fields.map((name) => [String(name), values[String(name)]!]);
 }
 
 function expectCount(type: string, args: readonly string[], count: number) {

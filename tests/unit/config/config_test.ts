@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {
   type Config,
-  ConfigError,
   DEFAULT_CONFIG,
   loadConfig,
   parseConfig,
   parseListenAddress,
 } from "../../../src/config/config.ts";
+import { ConfigError } from "../../../src/config/config_error.ts";
 import { tempDir } from "../../_helpers/fs.ts";
 
 /** Asserts that `fn` throws a ConfigError whose message is exactly `message`. */
