@@ -80,13 +80,7 @@ export async function replayLogfileInto(
   apply: (mutation: Mutation) => void,
 ): Promise<string[]> {
   const warnings: string[] = [];
-  const tempPath = compactionTempPath(path);
-  let removeError: unknown;
-  try {
-    await Deno.remove(tempPath);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) removeError = error;
-  }
+  const leftover = await removeLeftover(path);
   let file: Deno.FsFile;
   try {
     // Opened for writing too: a file the daemon cannot append to fails here.
@@ -99,11 +93,7 @@ export async function replayLogfileInto(
   } catch (error) {
     throw ioFailure(path, error);
   }
-  if (removeError !== undefined) {
-    warnings.push(
-      `logfile: cannot remove leftover ${tempPath}: ${fsReason(removeError)}`,
-    );
-  }
+  if (leftover !== undefined) warnings.push(leftover);
   try {
     const reader = new LineReader(file, (line, lineNumber) => {
       if (line === undefined) {
@@ -135,6 +125,19 @@ export async function replayLogfileInto(
     file.close();
   }
   return warnings;
+}
+
+/** Deletes a leftover compaction temp file; returns a warning if it cannot. */
+async function removeLeftover(path: string): Promise<string | undefined> {
+  const tempPath = compactionTempPath(path);
+  try {
+    await Deno.remove(tempPath);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      return `logfile: cannot remove leftover ${tempPath}: ${fsReason(error)}`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -4,8 +4,8 @@ import {
   DEFAULT_CONFIG,
   loadConfig,
   parseConfig,
-  parseListenAddress,
 } from "../../../src/config/config.ts";
+import { parseListenAddress } from "../../../src/config/listen_address.ts";
 import { ConfigError } from "../../../src/config/config_error.ts";
 import { tempDir } from "../../_helpers/fs.ts";
 
