@@ -6,7 +6,7 @@ import { MemoryJournal } from "./persistence/memory_journal.ts";
 import { replayLogfileInto } from "./persistence/replay.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
 import { JobStore } from "./scheduler/job_store.ts";
-import type { Clock, Journal } from "./scheduler/ports.ts";
+import type { Clock, Journal, Metrics } from "./scheduler/ports.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import {
   type Authenticator,
@@ -78,8 +78,8 @@ export class Daemon implements AsyncDisposable {
     const maxConnections = config.controller.maxConnections ??
       defaultMaxConnections(await readOpenFileLimit());
     log.info(`max connections: ${maxConnections}`);
-    const { store, journal } = await openState(config);
     const registry = new MetricsRegistry();
+    const { store, journal } = await openState(config, registry);
     const executor = new RunnerExecutor({
       shell: config.shell,
       version: VERSION,
@@ -153,6 +153,7 @@ export class Daemon implements AsyncDisposable {
  */
 async function openState(
   config: Config,
+  metrics: Metrics,
 ): Promise<{ store: JobStore; journal: StoredJournal }> {
   const store = new JobStore();
   const { database } = config;
@@ -167,6 +168,7 @@ async function openState(
     fsync: database.fsyncOnPersist,
     compactionIntervalS: database.compressionIntervalS,
     snapshot: () => store.snapshot(),
+    metrics,
   });
   for (const warning of warnings) log.warn(warning);
   return { store, journal };

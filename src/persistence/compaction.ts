@@ -66,8 +66,8 @@ export interface RewriteSite {
   check(): void;
   /** Holds new groups and waits until none is being written or synced. */
   quiesce(): Promise<void>;
-  /** Appends go to `file` from now on; the old file is closed. */
-  switchTo(file: FileLike): void;
+  /** Appends go to `file`, `size` bytes long, from now on; the old one is closed. */
+  switchTo(file: FileLike, size: number): void;
   /** The rename may not be durable: the journal must stop appending. */
   lost(error: unknown): void;
   /** Lets groups be written again (always called at the end). */
@@ -103,14 +103,15 @@ export async function rewriteLogfile(site: RewriteSite): Promise<RewriteStats> {
     }
     Deno.renameSync(tempPath, site.path);
     renamed = true;
-    site.switchTo(temp);
+    const bytes = stats.bytes + totalLength(rest);
+    site.switchTo(temp, bytes);
     try {
       syncDirectorySync(site.path);
     } catch (error) {
       site.lost(error);
       throw error;
     }
-    return { ...stats, bytes: stats.bytes + totalLength(rest) };
+    return { ...stats, bytes };
   } catch (error) {
     if (!renamed) {
       closeQuietly(temp);

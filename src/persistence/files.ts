@@ -41,6 +41,7 @@ export interface FileLike {
   writeSync(p: Uint8Array): number;
   syncData(): Promise<void>;
   syncDataSync(): void;
+  truncateSync(length: number): void;
   close(): void;
 }
 

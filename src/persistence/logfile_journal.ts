@@ -4,7 +4,13 @@ import type { Rule } from "../domain/rule.ts";
 import { fsReason } from "../errors.ts";
 import { closeQuietly, writeAllSync } from "../io.ts";
 import { logger } from "../log.ts";
-import type { Journal } from "../scheduler/ports.ts";
+import type {
+  Counter,
+  Histogram,
+  Journal,
+  Metrics,
+} from "../scheduler/ports.ts";
+import { type Group, GroupBuffer } from "./_group.ts";
 import {
   Compactions,
   type CompactionState,
@@ -17,9 +23,13 @@ import { type FileLike, LogfileError, type OpenFile } from "./files.ts";
 import { formatRecord } from "./record.ts";
 
 const log = logger("logfile");
-const ENCODER = new TextEncoder();
-/** A failed logfile is rewritten about this often (spec: persistence.md §5). */
+/** A failed logfile is retried about this often (spec: persistence.md §5). */
 const RECOVERY_INTERVAL_MS = 1000;
+/**
+ * Recovery after a failed write checks for room with a comment line of one
+ * page (replay ignores it, and truncates it away if torn), then cuts it off.
+ */
+const PROBE = new TextEncoder().encode(`#${" ".repeat(4096 - 2)}\n`);
 
 /** What a logfile journal needs besides its path. */
 export interface LogfileJournalOptions {
@@ -31,28 +41,29 @@ export interface LogfileJournalOptions {
   readonly snapshot: () => { rules: Iterable<Rule>; jobs: Iterable<Job> };
   /** Opens a file; tests wrap the handle to inject write and sync faults. */
   readonly openFile?: OpenFile;
+  /** Counts commits, records and commit durations. */
+  readonly metrics?: Metrics;
 }
 
-/** A group taken for writing: its text and how to settle it. */
-interface Group {
-  readonly text: string;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
+/** How the journal leaves read-only mode. */
+type Recovery = "probe" | "rewrite";
 
 /**
  * Appends mutations to the text logfile with group commit, goes read-only
- * when a write or fsync fails and recovers by rewriting the live state, and
- * compacts the file periodically without stalling requests
- * (spec: persistence.md §5, §7).
+ * when a write or fsync fails and recovers, and compacts the file
+ * periodically without stalling requests (spec: persistence.md §5, §7).
  *
  * Each group is written with one synchronous `writeSync`, started in a
  * microtask after the first record of the group, so records appended in the
  * same event-loop turn share it, then fsynced with one `syncData` that runs
- * off the event loop. While that fsync runs, the loop keeps serving and the
- * records appended meanwhile form the next group, written as soon as the
- * fsync ends: one fsync in flight at a time, carrying everything that
- * arrived during the previous one.
+ * off the event loop. The records appended meanwhile form the next group:
+ * one fsync in flight at a time.
+ *
+ * No byte of a failed group counts: the file is cut back to where the group
+ * began before its appends are rejected. After a failed write (a full disk)
+ * the journal stays on the same file and leaves read-only mode once a probe
+ * write fits; after a failed fsync the file's unflushed pages cannot be
+ * trusted, so it is rewritten from memory.
  *
  * @example
  * ```ts
@@ -83,13 +94,14 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   readonly #path: string;
   readonly #options: LogfileJournalOptions;
   readonly #openFile: OpenFile;
-  /** The file appended to; `undefined` while read-only or once closed. */
+  /** The file appended to; `undefined` once closed or when it is lost. */
   #file: FileLike | undefined;
+  /** Bytes of the file that hold written groups: where the next one begins. */
+  #size: number;
   #writable = true;
+  #recovery: Recovery = "probe";
   #closed = false;
-  /** The group being formed: its lines and its shared promise. */
-  #lines: string[] = [];
-  #group: PromiseWithResolvers<void> | undefined;
+  readonly #forming = new GroupBuffer();
   #scheduled = false;
   /** Settles when the fsync in flight ends; `undefined` when none runs. */
   #syncing: Promise<void> | undefined;
@@ -104,20 +116,30 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   readonly #compactions: Compactions;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRecoveryError = "";
+  readonly #commits: Counter | undefined;
+  readonly #records: Counter | undefined;
+  readonly #commitSeconds: Histogram | undefined;
   readonly #flushTask = () => this.#flush();
 
   private constructor(
     path: string,
     file: FileLike,
+    size: number,
     options: LogfileJournalOptions,
   ) {
     this.#path = path;
     this.#file = file;
+    this.#size = size;
     this.#options = options;
     this.#openFile = options.openFile ?? Deno.open;
     this.#compactions = new Compactions(
       options.compactionIntervalS,
       () => void this.compact(),
+    );
+    this.#commits = options.metrics?.counter("journal_commits_total");
+    this.#records = options.metrics?.counter("journal_records_total");
+    this.#commitSeconds = options.metrics?.histogram(
+      "journal_commit_duration_seconds",
     );
   }
 
@@ -133,12 +155,14 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   ): Promise<LogfileJournal> {
     const openFile = options.openFile ?? Deno.open;
     let file: FileLike;
+    let size: number;
     try {
       file = await openFile(path, { append: true, create: true, mode: 0o600 });
+      size = (await Deno.stat(path)).size;
     } catch (error) {
       throw new LogfileError(path, fsReason(error), { cause: error });
     }
-    return new LogfileJournal(path, file, options);
+    return new LogfileJournal(path, file, size, options);
   }
 
   /** `false` in read-only mode, after a failed write or fsync. */
@@ -165,10 +189,9 @@ export class LogfileJournal implements Journal, AsyncDisposable {
         new Error(`Cannot write logfile "${this.#path}": ${state}`),
       );
     }
-    this.#lines.push(formatRecord(mutation));
-    const group = this.#group ??= Promise.withResolvers<void>();
+    const committed = this.#forming.add(formatRecord(mutation));
     this.#scheduleFlush();
-    return group.promise;
+    return committed;
   }
 
   /**
@@ -195,7 +218,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     clearTimeout(this.#recoveryTimer);
     await this.#rewriting;
     while (this.#syncing !== undefined) await this.#syncing;
-    this.#flush(true);
+    if (this.#writable) this.#flush(true);
     const file = this.#file;
     this.#file = undefined;
     if (file === undefined) return;
@@ -217,90 +240,113 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   /** Flushes in a microtask, unless an fsync or a file switch is under way. */
   #scheduleFlush(): void {
     if (this.#scheduled || this.#syncing || this.#holding) return;
-    if (this.#lines.length === 0) return;
+    if (!this.#forming.pending) return;
     this.#scheduled = true;
     queueMicrotask(this.#flushTask);
   }
 
-  /**
-   * Commits the group being formed: one write, then one fsync, which runs
-   * off the event loop unless `now` (at close).
-   */
+  /** Commits the group being formed, unless one is in flight or held. */
   #flush(now = false): void {
     this.#scheduled = false;
     if (this.#syncing || this.#holding) return;
-    const group = this.#takeGroup();
-    if (group === undefined) return;
+    const group = this.#forming.take();
+    if (group !== undefined) this.#commit(group, now);
+  }
+
+  /**
+   * One write, then one fsync, which runs off the event loop unless `now`
+   * (at close). A failure cuts the file back to where the group began.
+   */
+  #commit(group: Group, now: boolean): void {
     const file = this.#file;
-    if (file === undefined) {
-      this.#fail([group], new Error("journal is closed"));
+    if (file === undefined || !this.#writable) {
+      group.reject(this.#error(new Error("journal is not writable")));
       return;
     }
-    const bytes = ENCODER.encode(group.text);
+    const start = this.#size;
+    const startedMs = performance.now();
     try {
-      writeAllSync(file, bytes);
+      writeAllSync(file, group.bytes);
       if (this.#options.fsync && now) file.syncDataSync();
     } catch (error) {
-      this.#enterReadOnly(error);
-      this.#fail([group], error);
+      this.#failed([group], start, error, "probe");
       return;
     }
-    this.#tee?.push(bytes);
-    if (!this.#options.fsync || now) {
-      group.resolve();
-      return;
-    }
+    this.#size += group.bytes.length;
+    this.#tee?.push(group.bytes);
+    if (!this.#options.fsync || now) return this.#committed(group, startedMs);
     this.#syncing = file.syncData().then(
       () => {
         this.#syncing = undefined;
-        group.resolve();
+        this.#committed(group, startedMs);
         this.#scheduleFlush();
       },
       (error) => {
         this.#syncing = undefined;
         // Records appended meanwhile are newer: they are rejected first.
-        const forming = this.#takeGroup();
-        this.#enterReadOnly(error);
-        this.#fail(forming === undefined ? [group] : [forming, group], error);
+        const forming = this.#forming.take();
+        const groups = forming === undefined ? [group] : [forming, group];
+        this.#failed(groups, start, error, "rewrite");
       },
     );
   }
 
-  /** Takes the group being formed, with its lines joined. */
-  #takeGroup(): Group | undefined {
-    const lines = this.#lines;
-    const group = this.#group;
-    if (lines.length === 0 || group === undefined) return undefined;
-    this.#lines = [];
-    this.#group = undefined;
-    lines.push(""); // one join gives the final LF
-    return {
-      text: lines.join("\n"),
-      resolve: group.resolve,
-      reject: group.reject,
-    };
-  }
-
-  /** Rejects failed groups, newest first, so their owners undo them so. */
-  #fail(groups: readonly Group[], error: unknown): void {
-    const reason = `Cannot write logfile "${this.#path}": ${fsReason(error)}`;
-    for (const group of groups) {
-      group.reject(new Error(reason, { cause: error }));
-    }
+  #committed(group: Group, startedMs: number): void {
+    this.#commits?.add();
+    this.#records?.add(group.records);
+    this.#commitSeconds?.observe((performance.now() - startedMs) / 1000);
+    group.resolve();
   }
 
   /**
-   * Stops appending: after a failed fsync the old file's unflushed pages
-   * cannot be trusted (spec: persistence.md §5).
+   * Cuts the file back to `start`, where the failed groups began, enters
+   * read-only mode and rejects the groups, newest first, so their owners
+   * undo them in that order. When the file cannot be cut, or after a failed
+   * fsync, it is given up and recovery rewrites the state from memory.
    */
-  #enterReadOnly(error: unknown): void {
+  #failed(
+    groups: readonly Group[],
+    start: number,
+    error: unknown,
+    recovery: Recovery,
+  ): void {
+    try {
+      this.#file?.truncateSync(start);
+      this.#size = start;
+    } catch (truncateError) {
+      log.error(
+        `logfile: cannot cut ${this.#path} back to ${start} bytes: ${
+          fsReason(truncateError)
+        }`,
+      );
+      recovery = "rewrite";
+    }
+    this.#enterReadOnly(error, recovery);
+    for (const group of groups) group.reject(this.#error(error));
+  }
+
+  #error(error: unknown): Error {
+    return new Error(
+      `Cannot write logfile "${this.#path}": ${fsReason(error)}`,
+      { cause: error },
+    );
+  }
+
+  /** Refuses mutations until recovery succeeds (spec: persistence.md §5). */
+  #enterReadOnly(error: unknown, recovery: Recovery): void {
     this.#writable = false;
     this.#failures++;
-    const file = this.#file;
-    this.#file = undefined;
-    if (file !== undefined) closeQuietly(file);
+    if (recovery === "rewrite") {
+      this.#recovery = "rewrite";
+      const file = this.#file;
+      this.#file = undefined;
+      if (file !== undefined) closeQuietly(file);
+    }
+    const until = this.#recovery === "rewrite"
+      ? "it is rewritten"
+      : "there is room again";
     log.error(
-      `logfile: write to ${this.#path} failed, read-only until it is rewritten: ${
+      `logfile: write to ${this.#path} failed, read-only until ${until}: ${
         fsReason(error)
       }`,
     );
@@ -326,10 +372,13 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       return;
     }
     try {
-      await this.#rewrite(false);
+      if (this.#recovery === "rewrite") await this.#rewrite(false);
+      else this.#probe();
       this.#writable = true;
+      this.#recovery = "probe";
       this.#lastRecoveryError = "";
       log.warn(`logfile: recovered, writable again`);
+      this.#scheduleFlush();
     } catch (error) {
       const reason = fsReason(error);
       const line = `logfile: recovery failed, still read-only: ${reason}`;
@@ -338,6 +387,18 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       this.#lastRecoveryError = reason;
       this.#scheduleRecovery();
     }
+  }
+
+  /** Writes and fsyncs a comment line of one page, then cuts it off again. */
+  #probe(): void {
+    const file = this.#file!;
+    try {
+      writeAllSync(file, PROBE);
+      file.syncDataSync();
+    } finally {
+      file.truncateSync(this.#size);
+    }
+    file.syncDataSync();
   }
 
   /** Runs one compaction or recovery rewrite, the only one at a time. */
@@ -366,24 +427,37 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       snapshot: this.#options.snapshot,
       tee: () => teeing ? this.#startTee() : undefined,
       check,
-      quiesce: async () => {
-        // No group may be written until the files are switched, and the
-        // fsync in flight on the old file must end first.
-        this.#holding = true;
-        while (this.#syncing !== undefined) await this.#syncing;
-        check();
-      },
-      switchTo: (file) => {
+      quiesce: () => this.#quiesce(check),
+      switchTo: (file, size) => {
         const old = this.#file;
         this.#file = file;
+        this.#size = size;
         if (old !== undefined) closeQuietly(old);
       },
-      lost: (error) => this.#enterReadOnly(error),
+      lost: (error) => this.#enterReadOnly(error, "rewrite"),
       release: () => {
         this.#holding = false;
         this.#scheduleFlush();
       },
     };
+  }
+
+  /**
+   * Holds new groups until the files are switched. Every record appended
+   * before now may be in the snapshot, so its group is committed to the old
+   * file (and the tee) first: a group that failed must not survive in the
+   * new file (a failure aborts the rewrite through `check`).
+   */
+  async #quiesce(check: () => void): Promise<void> {
+    this.#holding = true;
+    const snapshotted = this.#forming.current;
+    while (this.#syncing !== undefined) await this.#syncing;
+    check();
+    if (snapshotted !== undefined && this.#forming.current === snapshotted) {
+      this.#commit(this.#forming.take()!, false);
+      while (this.#syncing !== undefined) await this.#syncing;
+      check();
+    }
   }
 
   #startTee(): Tee {

@@ -120,11 +120,19 @@ interface Probe {
   /** Longest write accepted in one call. */
   maxWrite: number;
   failWrite?: Error | undefined;
+  /** With `failWrite`: the write with this number (1-based) and later fail. */
+  failAfterWrites?: number | undefined;
   failSync?: Error | undefined;
   /** Only files whose path ends so get the faults (all when unset). */
   faultySuffix?: string | undefined;
   /** Async fsyncs wait for this; an error it yields fails them. */
   syncGate?: Promise<Error | undefined> | undefined;
+  /** Only files whose path ends so wait for the gate (all when unset). */
+  syncGateSuffix?: string | undefined;
+  /** Paths of the files async-fsynced so far, in order. */
+  synced?: string[];
+  /** Writes fail once the file was renamed away from its path. */
+  failWriteOnceRenamed?: Error | undefined;
 }
 
 function newProbe(): Probe {
@@ -145,8 +153,13 @@ class ProbedFile implements FileLike {
   }
 
   #checkWrite(): void {
-    this.probe.writes++;
-    if (this.probe.failWrite && this.#faulty()) throw this.probe.failWrite;
+    const renamed = this.probe.failWriteOnceRenamed;
+    if (renamed && !existsSync(this.path)) throw renamed;
+    const n = ++this.probe.writes;
+    const { failWrite, failAfterWrites } = this.probe;
+    if (failWrite && this.#faulty() && n >= (failAfterWrites ?? 0)) {
+      throw failWrite;
+    }
   }
 
   #checkSync(): void {
@@ -170,7 +183,10 @@ class ProbedFile implements FileLike {
 
   async syncData(): Promise<void> {
     this.#checkSync();
-    const error = await this.probe.syncGate;
+    this.probe.synced?.push(this.path);
+    const gated = this.probe.syncGateSuffix === undefined ||
+      this.path.endsWith(this.probe.syncGateSuffix);
+    const error = gated ? await this.probe.syncGate : undefined;
     if (error !== undefined) throw error;
     await this.inner.syncData();
   }
@@ -180,8 +196,22 @@ class ProbedFile implements FileLike {
     this.inner.syncDataSync();
   }
 
+  truncateSync(length: number): void {
+    this.inner.truncateSync(length);
+  }
+
   close(): void {
     this.inner.close();
+  }
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 
@@ -595,7 +625,21 @@ Deno.test("LogfileJournal append() rejects a failed group, undoes it newest firs
   });
 });
 
-Deno.test("LogfileJournal recovers after the fault clears by rewriting the live state", async () => {
+/** Commits the rule and jobs the recovery tests start from. */
+async function commitInitialState(
+  journal: LogfileJournal,
+  state: State,
+): Promise<void> {
+  await commit(journal, state, {
+    kind: "ruleSet",
+    rule: { id: "r", pattern: "", runner: { kind: "shell", command: "true" } },
+  });
+  await commit(journal, state, setJob("b", 1n));
+  await commit(journal, state, setJob("a", 2n));
+  await commit(journal, state, { kind: "remove", jobId: "b" });
+}
+
+Deno.test("LogfileJournal cuts a failed write off and recovers in the same file once a probe fits", async () => {
   await using dir = await tempDir("ztick_journal_");
   const path = `${dir.path}/logfile`;
   const probe = newProbe();
@@ -605,20 +649,55 @@ Deno.test("LogfileJournal recovers after the fault clears by rewriting the live 
       path,
       options(state, probe),
     );
-    await commit(journal, state, {
-      kind: "ruleSet",
-      rule: {
-        id: "r",
-        pattern: "",
-        runner: { kind: "shell", command: "true" },
-      },
-    });
-    await commit(journal, state, setJob("b", 1n));
-    await commit(journal, state, setJob("a", 2n));
-    await commit(journal, state, { kind: "remove", jobId: "b" });
+    await commitInitialState(journal, state);
+    const before = await Deno.readTextFile(path);
+    probe.maxWrite = 20; // the group is written in part, then the disk is full
+    probe.failAfterWrites = probe.writes + 2; // the second write call fails
     probe.failWrite = NO_SPACE;
+    await assert.rejects(
+      commit(journal, state, setJob("lost.with.a.long.id", 3n)),
+    );
+    assert.equal(journal.writable, false);
+    assert.equal(await Deno.readTextFile(path), before, "failed group cut off");
+
+    // The probe meets the same fault: still read-only, nothing left behind.
+    const writes = probe.writes;
+    await waitFor(() => probe.writes > writes, 2000);
+    assert.equal(journal.writable, false);
+    assert.equal(await Deno.readTextFile(path), before);
+
+    probe.failWrite = undefined;
+    probe.maxWrite = Infinity;
+    await waitFor(() => journal.writable, 2500);
+    assert.deepEqual(probe.opened, [path], "recovered without a rewrite");
+    assert.equal(await Deno.readTextFile(path), before);
+    assert.ok(logs.includes("warning logfile: recovered, writable again"));
+
+    await commit(journal, state, setJob("c", 4n));
+    assert.equal((await replay(path)).compacted(), state.compacted());
+    assert.equal(
+      state.compacted(),
+      'RULE SET r "" shell true\nSET a 2 planned\nSET c 4 planned\n',
+    );
+  });
+});
+
+Deno.test("LogfileJournal recovers after a failed fsync by rewriting the live state", async () => {
+  await using dir = await tempDir("ztick_journal_");
+  const path = `${dir.path}/logfile`;
+  const probe = newProbe();
+  const state = new State();
+  await capturingLogs(async (logs) => {
+    await using journal = await LogfileJournal.open(
+      path,
+      options(state, probe),
+    );
+    await commitInitialState(journal, state);
+    const before = await Deno.readTextFile(path);
+    probe.failSync = NO_SPACE;
     await assert.rejects(commit(journal, state, setJob("lost", 3n)));
     assert.equal(journal.writable, false);
+    assert.equal(await Deno.readTextFile(path), before, "failed group cut off");
 
     // The first recovery attempt meets the same fault and keeps read-only.
     const opened = probe.opened.length;
@@ -631,7 +710,7 @@ Deno.test("LogfileJournal recovers after the fault clears by rewriting the live 
       "temp file left behind",
     );
 
-    probe.failWrite = undefined;
+    probe.failSync = undefined;
     await waitFor(() => journal.writable, 2500);
     assert.equal(await Deno.readTextFile(path), state.compacted());
     assert.equal(
@@ -795,6 +874,45 @@ Deno.test("LogfileJournal compact() keeps records committed while it runs", asyn
   assert.equal((await replay(path)).compacted(), state.compacted());
   // The file starts with the sorted snapshot.
   assert.match(await Deno.readTextFile(path), /^RULE SET rule\.\d+ /);
+});
+
+Deno.test("LogfileJournal compact() commits records of the snapshot to the old file before switching, so a failure cannot leave them in the new one", async () => {
+  await using dir = await tempDir("ztick_journal_");
+  const path = `${dir.path}/logfile`;
+  const state = new State();
+  const probe = newProbe();
+  probe.synced = [];
+  await capturingLogs(async () => {
+    await using journal = await LogfileJournal.open(
+      path,
+      options(state, probe),
+    );
+    const initial: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) {
+      initial.push(commit(journal, state, setJob(`job.${i}`, BigInt(i))));
+    }
+    await Promise.all(initial);
+    // The old file's fsync is held, so the next group waits while the
+    // snapshot (which already shows it) is written.
+    const gate = Promise.withResolvers<Error | undefined>();
+    probe.syncGate = gate.promise;
+    probe.syncGateSuffix = "/logfile";
+    const compaction = journal.compact();
+    const inFlight = commit(journal, state, setJob("x", 1n));
+    await Promise.resolve();
+    const waiting = commit(journal, state, setJob("y", 2n));
+    await waitFor(
+      () => probe.synced!.some((p) => p.endsWith(".compact")),
+      5000,
+    );
+    // Whatever is written to the new file after the switch fails.
+    probe.failWriteOnceRenamed = NO_SPACE;
+    gate.resolve(undefined);
+    await compaction;
+    await Promise.allSettled([inFlight, waiting]);
+    probe.failWriteOnceRenamed = undefined;
+    assert.equal((await replay(path)).compacted(), state.compacted());
+  });
 });
 
 Deno.test("LogfileJournal compact() leaves the logfile untouched and removes the temp file when it fails", async () => {
