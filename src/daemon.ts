@@ -8,13 +8,9 @@ import { RunnerExecutor } from "./runners/mod.ts";
 import { JobStore } from "./scheduler/job_store.ts";
 import type { Clock, Journal, Metrics } from "./scheduler/ports.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
-import {
-  type Authenticator,
-  type ConnectionContext,
-  formatAddr,
-} from "./server/connection.ts";
+import { type ConnectionContext, formatAddr } from "./server/connection.ts";
 import { TcpServer } from "./server/tcp_server.ts";
-import { createAuthenticator } from "./server/auth.ts";
+import { type Authenticator, createAuthenticator } from "./server/auth.ts";
 import { SYSTEM_CLOCK, SYSTEM_TIMER } from "./system_time.ts";
 import { MetricsRegistry } from "./telemetry/registry.ts";
 import { statEntries } from "./telemetry/stat.ts";
@@ -73,12 +69,12 @@ export class Daemon implements AsyncDisposable {
     options: DaemonOptions = {},
   ): Promise<Daemon> {
     const startedMs = performance.now();
-    const auth = await readAuth(config);
+    const registry = new MetricsRegistry();
+    const auth = await readAuth(config, registry);
     const tls = await readTls(config);
     const maxConnections = config.controller.maxConnections ??
       defaultMaxConnections(await readOpenFileLimit());
     log.info(`max connections: ${maxConnections}`);
-    const registry = new MetricsRegistry();
     const { store, journal } = await openState(config, registry);
     const executor = new RunnerExecutor({
       shell: config.shell,
@@ -174,11 +170,16 @@ async function openState(
   return { store, journal };
 }
 
-async function readAuth(config: Config): Promise<Authenticator | undefined> {
+async function readAuth(
+  config: Config,
+  metrics: Metrics,
+): Promise<Authenticator | undefined> {
   if (config.controller.authFile === undefined) return undefined;
   const file = await loadAuthFile(config.controller.authFile);
   for (const warning of file.warnings) log.warn(warning);
-  return createAuthenticator(file.tokens);
+  return createAuthenticator(file.tokens, {
+    failures: metrics.counter("auth_failures_total"),
+  });
 }
 
 function statInfo(config: Config, auth: boolean, tls: boolean) {

@@ -11,6 +11,7 @@ import { type Frame, LineSplitter } from "../protocol/framing.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
+import { AUTH_FAILURE_DELAY_MS, type Authenticator } from "./auth.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 import { writeAll } from "../io.ts";
@@ -31,16 +32,6 @@ export interface ConnectionContext {
   execute(command: Command, namespace: string): Result;
   /** Authentication; absent when it is off (spec: protocol.md §9). */
   readonly auth?: Authenticator;
-}
-
-/** Checks AUTH secrets (spec: protocol.md §9). */
-export interface Authenticator {
-  /** Returns the namespace of the token whose secret this is. */
-  verify(secret: string): string | undefined;
-  /** How long a client has to authenticate after accept. */
-  readonly deadlineMs: number;
-  /** Pause before closing after a failed AUTH, against guessing. */
-  readonly failureDelayMs: number;
 }
 
 /**
@@ -114,6 +105,8 @@ export class Connection {
   /** The token's namespace once authenticated; with auth off, `*`. */
   #namespace: string | undefined;
   #closed = false;
+  /** Aborts at close: waits of this connection give up. */
+  readonly #closing = new AbortController();
   #deadline: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: ByteConn, context: ConnectionContext) {
@@ -151,12 +144,13 @@ export class Connection {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         let answers = new AnswerBatch();
-        let hangUp = false;
+        let hangUp: HangUp = false;
         // The frames may point into `buffer`, which is not read into again
         // before they are all answered, so awaiting a send here is safe.
         for (const frame of splitter.push(buffer.subarray(0, n))) {
-          hangUp = this.#answerFrame(frame, answers);
-          if (hangUp) break;
+          const answered = this.#answerFrame(frame, answers);
+          hangUp = typeof answered === "object" ? await answered : answered;
+          if (hangUp || this.#closed) break;
           if (answers.chars >= FLUSH_ANSWER_CHARS) {
             await send(answers);
             answers = new AnswerBatch();
@@ -166,7 +160,8 @@ export class Connection {
         await send(answers);
         if (hangUp) {
           await sending;
-          if (auth) await delay(auth.failureDelayMs);
+          // Lines before AUTH are refused at once, but not at line rate.
+          if (hangUp === "delayed") await delay(AUTH_FAILURE_DELAY_MS);
           break;
         }
       }
@@ -187,6 +182,7 @@ export class Connection {
     clearTimeout(this.#deadline);
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     try {
       this.#conn.close();
     } catch {
@@ -200,7 +196,7 @@ export class Connection {
   }
 
   /** Answers one line into `answers`; returns whether to hang up after. */
-  #answerFrame(frame: Frame, answers: AnswerBatch): boolean {
+  #answerFrame(frame: Frame, answers: AnswerBatch): Answered {
     if (frame.kind === "text") return this.#answerLine(frame.text, answers);
     if (frame.kind === "overlong") {
       return this.#answerUnreadable(
@@ -230,7 +226,7 @@ export class Connection {
     cut: boolean,
     problem: string,
     answers: AnswerBatch,
-  ): boolean {
+  ): Answered {
     if (this.#namespace === undefined) return this.#refuse(answers);
     const requestId = readRequestId(bytes, cut);
     log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
@@ -239,12 +235,12 @@ export class Connection {
   }
 
   /** Answers one decoded line (without LF and CR). */
-  #answerLine(line: string, answers: AnswerBatch): boolean {
+  #answerLine(line: string, answers: AnswerBatch): Answered {
     if (isBlank(line)) return false;
     return this.#answerRequest(parseRequest(line), answers);
   }
 
-  #answerRequest(request: Request, answers: AnswerBatch): boolean {
+  #answerRequest(request: Request, answers: AnswerBatch): Answered {
     const namespace = this.#namespace;
     if (request.kind === "auth") {
       return this.#authenticate(request.secret, answers);
@@ -283,7 +279,8 @@ export class Connection {
     return false;
   }
 
-  #authenticate(secret: string | undefined, answers: AnswerBatch): boolean {
+  /** AUTH: answered at once when it changes nothing, else once checked. */
+  #authenticate(secret: string | undefined, answers: AnswerBatch): Answered {
     const { auth } = this.#context;
     if (auth === undefined) {
       answers.add(AUTH_OK);
@@ -294,25 +291,48 @@ export class Connection {
       answers.add(AUTH_ERROR);
       return false;
     }
-    const namespace = secret === undefined ? undefined : auth.verify(secret);
-    if (namespace === undefined) {
-      log.info(`client ${this.#peer}: authentication failed`);
+    return this.#verify(auth, secret, answers);
+  }
+
+  async #verify(
+    auth: Authenticator,
+    secret: string | undefined,
+    answers: AnswerBatch,
+  ): Promise<HangUp> {
+    const { remoteAddr } = this.#conn;
+    const ip = "hostname" in remoteAddr ? remoteAddr.hostname : this.#peer;
+    const outcome = await auth.verify(secret, ip, this.#closing.signal);
+    if (outcome.kind !== "accepted") {
+      if (outcome.kind === "refused") {
+        log.info(`client ${this.#peer}: authentication failed`);
+      } else if (outcome.kind === "throttled") {
+        log.debug(`client ${this.#peer}: AUTH refused unchecked (throttled)`);
+      }
       answers.add(AUTH_ERROR);
-      return true;
+      return "now";
     }
-    this.#namespace = namespace;
+    this.#namespace = outcome.namespace;
     clearTimeout(this.#deadline);
     answers.add(AUTH_OK);
     return false;
   }
 
   /** Any other line before AUTH: `ERROR`, then close (spec: protocol.md §9). */
-  #refuse(answers: AnswerBatch): boolean {
+  #refuse(answers: AnswerBatch): HangUp {
     log.info(`client ${this.#peer}: request before AUTH refused`);
     answers.add(AUTH_ERROR);
-    return true;
+    return "delayed";
   }
 }
+
+/**
+ * After a line: `false` to go on, or hang up — `"now"`, or `"delayed"` (a
+ * pause first, so refusals cannot be probed at line rate).
+ */
+type HangUp = false | "now" | "delayed";
+
+/** A line's outcome: at once, or once an AUTH has been checked. */
+type Answered = HangUp | Promise<HangUp>;
 
 /** Writes an address as `host:port` (IPv6 hosts in brackets). */
 export function formatAddr(addr: Deno.Addr): string {

@@ -8,6 +8,15 @@ import { createTlsContext, TlsServerConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 
 const log = logger("server");
+/** Pause after `accept` failed for lack of descriptors or memory. */
+const EXHAUSTED_PAUSE_MS = 10;
+/** errno of EMFILE, ENFILE, ENOBUFS, ENOMEM as Deno words them. */
+const EXHAUSTION = /\(os error (24|23|105|12)\)/;
+
+/** Tells whether `accept` failed for lack of a resource, not of the peer. */
+function isExhaustion(error: unknown): boolean {
+  return EXHAUSTION.test(errorMessage(error));
+}
 
 /** Where and how the protocol server listens. */
 export interface TcpServerOptions {
@@ -76,10 +85,14 @@ export class TcpServer implements AsyncDisposable {
         conn = await this.#listener.accept();
       } catch (error) {
         if (error instanceof Deno.errors.BadResource) return; // closed
-        log.error(
-          `accept failed: ${errorMessage(error)}`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (!isExhaustion(error)) {
+          // A peer that reset before its connection was accepted, say:
+          // nothing to wait for, and the next client must not wait either.
+          log.debug(`accept failed: ${errorMessage(error)}`);
+          continue;
+        }
+        log.error(`accept failed, retrying shortly: ${errorMessage(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, EXHAUSTED_PAUSE_MS));
         continue;
       }
       if (this.#connections.size >= this.#maxConnections) {
