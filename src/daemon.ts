@@ -1,6 +1,7 @@
 import { loadAuthFile } from "./config/auth_file.ts";
 import type { Config } from "./config/config.ts";
 import { logger } from "./log.ts";
+import { lockLogfile } from "./persistence/files.ts";
 import { LogfileJournal } from "./persistence/logfile_journal.ts";
 import { MemoryJournal } from "./persistence/memory_journal.ts";
 import { replayLogfileInto } from "./persistence/replay.ts";
@@ -39,28 +40,27 @@ type StoredJournal = Journal & {
   readonly compaction: string;
 };
 
+/** What a running daemon is made of, in the order it stops them. */
+interface DaemonParts {
+  readonly server: TcpServer;
+  readonly scheduler: Scheduler;
+  readonly executor: RunnerExecutor;
+  readonly journal: StoredJournal;
+  /** The logfile's lock, held until the journal is closed. */
+  readonly lock: Disposable | undefined;
+}
+
 /**
  * The composition root: builds the journal, scheduler, runners and server
  * from a configuration, starts them in the order the spec's startup lines
  * describe (configuration.md §5) and stops them gracefully.
  */
 export class Daemon implements AsyncDisposable {
-  readonly #scheduler: Scheduler;
-  readonly #journal: StoredJournal;
-  readonly #server: TcpServer;
-  readonly #executor: RunnerExecutor;
+  readonly #parts: DaemonParts;
   #stopping: Promise<void> | undefined;
 
-  private constructor(
-    scheduler: Scheduler,
-    journal: StoredJournal,
-    server: TcpServer,
-    executor: RunnerExecutor,
-  ) {
-    this.#scheduler = scheduler;
-    this.#journal = journal;
-    this.#server = server;
-    this.#executor = executor;
+  private constructor(parts: DaemonParts) {
+    this.#parts = parts;
   }
 
   /** Starts a daemon; throws a startup error with the spec's message. */
@@ -75,7 +75,7 @@ export class Daemon implements AsyncDisposable {
     const maxConnections = config.controller.maxConnections ??
       defaultMaxConnections(await readOpenFileLimit());
     log.info(`max connections: ${maxConnections}`);
-    const { store, journal } = await openState(config, registry);
+    const { store, journal, lock } = await openState(config, registry);
     const executor = new RunnerExecutor({
       shell: config.shell,
       version: VERSION,
@@ -109,17 +109,18 @@ export class Daemon implements AsyncDisposable {
       });
     } catch (error) {
       await journal.close();
+      lock?.[Symbol.dispose]();
       throw error;
     }
     registerGauges(registry, scheduler, journal, server);
     scheduler.start();
     log.info(`listening on ${formatAddr(server.addr)}`);
-    return new Daemon(scheduler, journal, server, executor);
+    return new Daemon({ scheduler, journal, server, executor, lock });
   }
 
   /** The bound protocol address. */
   get addr(): Deno.NetAddr {
-    return this.#server.addr;
+    return this.#parts.server.addr;
   }
 
   /**
@@ -127,11 +128,13 @@ export class Daemon implements AsyncDisposable {
    * for up to 5 s, then flushes the logfile (spec: runners.md §1).
    */
   stop(graceMs = 5000): Promise<void> {
+    const { server, scheduler, executor, journal, lock } = this.#parts;
     this.#stopping ??= (async () => {
-      await this.#server.close();
-      await this.#scheduler.stop(graceMs);
-      this.#executor[Symbol.dispose]();
-      await this.#journal.close();
+      await server.close();
+      await scheduler.stop(graceMs);
+      executor[Symbol.dispose]();
+      await journal.close();
+      lock?.[Symbol.dispose]();
     })();
     return this.#stopping;
   }
@@ -150,24 +153,32 @@ export class Daemon implements AsyncDisposable {
 async function openState(
   config: Config,
   metrics: Metrics,
-): Promise<{ store: JobStore; journal: StoredJournal }> {
+): Promise<{ store: JobStore; journal: StoredJournal; lock?: Disposable }> {
   const store = new JobStore();
   const { database } = config;
   if (database.persistence === "memory") {
     return { store, journal: new MemoryJournal() };
   }
-  const warnings = await replayLogfileInto(
-    database.logfilePath,
-    (mutation) => store.apply(mutation),
-  );
-  const journal = await LogfileJournal.open(database.logfilePath, {
-    fsync: database.fsyncOnPersist,
-    compactionIntervalS: database.compressionIntervalS,
-    snapshot: () => store.snapshot(),
-    metrics,
-  });
-  for (const warning of warnings) log.warn(warning);
-  return { store, journal };
+  // Before anything touches the files: a second daemon must not repair or
+  // replay what the first one is writing.
+  const lock = await lockLogfile(database.logfilePath);
+  try {
+    const warnings = await replayLogfileInto(
+      database.logfilePath,
+      (mutation) => store.apply(mutation),
+    );
+    const journal = await LogfileJournal.open(database.logfilePath, {
+      fsync: database.fsyncOnPersist,
+      compactionIntervalS: database.compressionIntervalS,
+      snapshot: () => store.snapshot(),
+      metrics,
+    });
+    for (const warning of warnings) log.warn(warning);
+    return { store, journal, lock };
+  } catch (error) {
+    lock[Symbol.dispose]();
+    throw error;
+  }
 }
 
 async function readAuth(

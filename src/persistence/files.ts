@@ -35,6 +35,17 @@ export class LogfileError extends Error {
   }
 }
 
+/**
+ * Another daemon holds the logfile's lock; startup fails with this message
+ * (spec: configuration.md §3, persistence.md §8).
+ */
+export class LogfileLockedError extends Error {
+  override name = "LogfileLockedError";
+  constructor(readonly path: string) {
+    super(`logfile: ${path} is locked by another process`);
+  }
+}
+
 /** The file operations the journal uses; `Deno.FsFile` has them all. */
 export interface FileLike {
   write(p: Uint8Array): Promise<number>;
@@ -65,6 +76,43 @@ export type OpenFile = (
  */
 export function compactionTempPath(logfile: string): string {
   return `${logfile}.compact`;
+}
+
+/**
+ * The lock file of a logfile, `<logfile>.lock`: locked, not the logfile,
+ * because compaction replaces the logfile's inode (persistence.md §8).
+ */
+export function lockPath(logfile: string): string {
+  return `${logfile}.lock`;
+}
+
+/**
+ * Takes the exclusive lock of a logfile for as long as the returned handle
+ * is open; the lock file is created mode 0600 and never deleted.
+ *
+ * @throws {LogfileLockedError} when another process holds it.
+ * @throws {LogfileError} when the lock file cannot be opened (named by the
+ *   logfile's path).
+ */
+export async function lockLogfile(logfile: string): Promise<Disposable> {
+  const path = lockPath(logfile);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+  } catch (error) {
+    // Named by the logfile: its directory is what is missing or closed.
+    throw new LogfileError(logfile, fsReason(error), { cause: error });
+  }
+  if (!await file.tryLock(true)) {
+    file.close();
+    throw new LogfileLockedError(logfile);
+  }
+  return file;
 }
 
 /** Deletes a file; one that is already gone is fine. */
