@@ -7,6 +7,7 @@
 import { parseCommandLine, USAGE } from "./src/config/cli.ts";
 import { loadConfig } from "./src/config/config.ts";
 import { Daemon } from "./src/daemon.ts";
+import { guardDebugSignals } from "./src/debug_signals.ts";
 import { runDump } from "./src/dump.ts";
 import { logger, setUpLogging } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(configPath: string | undefined): Promise<number> {
+  // First: before it, SIGUSR1 could open an inspector once Deno arms it.
+  guardDebugSignals();
   const config = await loadConfig(configPath);
   setUpLogging(config.log.level);
   log.info(`config: ${configPath ?? "default"}`);
@@ -52,17 +55,21 @@ async function serve(configPath: string | undefined): Promise<number> {
   // Listen for signals before the readiness line, so none is missed.
   const stopped = Promise.withResolvers<void>();
   const signals = onStopSignal(() => stopped.resolve());
-  let daemon: Daemon;
+  let daemon: Daemon | undefined;
+  const reload = () => void daemon?.reload();
+  Deno.addSignalListener("SIGHUP", reload);
   try {
     daemon = await Daemon.start(config);
   } catch (error) {
     signals.remove();
+    Deno.removeSignalListener("SIGHUP", reload);
     throw error;
   }
   await stopped.promise;
   signals.remove();
   log.info("shutting down");
   await daemon.stop();
+  Deno.removeSignalListener("SIGHUP", reload);
   return 0;
 }
 

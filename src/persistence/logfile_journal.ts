@@ -2,7 +2,6 @@ import type { Job } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import type { Rule } from "../domain/rule.ts";
 import { fsReason } from "../errors.ts";
-import { closeQuietly, writeAllSync } from "../io.ts";
 import { logger } from "../log.ts";
 import type {
   Counter,
@@ -11,6 +10,7 @@ import type {
   Metrics,
 } from "../scheduler/ports.ts";
 import { type Group, GroupBuffer } from "./_group.ts";
+import { LogWriter, WriteFailure } from "./_log_writer.ts";
 import {
   Compactions,
   type CompactionState,
@@ -25,11 +25,6 @@ import { formatRecord } from "./record.ts";
 const log = logger("logfile");
 /** A failed logfile is retried about this often (spec: persistence.md §5). */
 const RECOVERY_INTERVAL_MS = 1000;
-/**
- * Recovery after a failed write checks for room with a comment line of one
- * page (replay ignores it, and truncates it away if torn), then cuts it off.
- */
-const PROBE = new TextEncoder().encode(`#${" ".repeat(4096 - 2)}\n`);
 
 /** What a logfile journal needs besides its path. */
 export interface LogfileJournalOptions {
@@ -70,34 +65,19 @@ type Recovery = "probe" | "rewrite";
  * import assert from "node:assert/strict";
  * import { LogfileJournal } from "./logfile_journal.ts";
  *
- * const dir = await Deno.makeTempDir();
- * const path = `${dir}/logfile`;
- * {
- *   await using journal = await LogfileJournal.open(path, {
- *     fsync: true,
- *     compactionIntervalS: 0,
- *     snapshot: () => ({ rules: [], jobs: [] }),
- *   });
- *   await journal.append({
- *     kind: "set",
- *     job: { id: "backup.daily", executionNs: 1775008800000000000n, status: "planned" },
- *   });
- * }
- * assert.equal(
- *   await Deno.readTextFile(path),
- *   "SET backup.daily 1775008800000000000 planned\n",
- * );
- * await Deno.remove(dir, { recursive: true });
+ * const path = `${await Deno.makeTempDir()}/logfile`;
+ * const snapshot = () => ({ rules: [], jobs: [] });
+ * const journal = await LogfileJournal.open(path, { fsync: true, compactionIntervalS: 0, snapshot });
+ * await journal.append({ kind: "remove", jobId: "backup.daily" });
+ * await journal.close();
+ * assert.equal(await Deno.readTextFile(path), "REMOVE backup.daily\n");
  * ```
  */
 export class LogfileJournal implements Journal, AsyncDisposable {
   readonly #path: string;
   readonly #options: LogfileJournalOptions;
   readonly #openFile: OpenFile;
-  /** The file appended to; `undefined` once closed or when it is lost. */
-  #file: FileLike | undefined;
-  /** Bytes of the file that hold written groups: where the next one begins. */
-  #size: number;
+  readonly #writer: LogWriter;
   #writable = true;
   #recovery: Recovery = "probe";
   #closed = false;
@@ -107,8 +87,6 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   #syncing: Promise<void> | undefined;
   /** Set while a rewrite switches files: groups wait until it is done. */
   #holding = false;
-  /** Bytes committed while a compaction runs, for its temp file. */
-  #tee: Uint8Array[] | undefined;
   /** The compaction or recovery in progress; only one at a time. */
   #rewriting: Promise<void> | undefined;
   /** Counts write failures, so a rewrite notices one that happened. */
@@ -128,8 +106,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     options: LogfileJournalOptions,
   ) {
     this.#path = path;
-    this.#file = file;
-    this.#size = size;
+    this.#writer = new LogWriter(path, file, size);
     this.#options = options;
     this.#openFile = options.openFile ?? Deno.open;
     this.#compactions = new Compactions(
@@ -219,17 +196,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     await this.#rewriting;
     while (this.#syncing !== undefined) await this.#syncing;
     if (this.#writable) this.#flush(true);
-    const file = this.#file;
-    this.#file = undefined;
-    if (file === undefined) return;
-    try {
-      file.syncDataSync();
-    } catch (error) {
-      log.error(
-        `logfile: cannot sync ${this.#path} at close: ${fsReason(error)}`,
-      );
-    }
-    closeQuietly(file);
+    this.#writer.close();
   }
 
   /** Same as `close()`. */
@@ -258,24 +225,18 @@ export class LogfileJournal implements Journal, AsyncDisposable {
    * (at close). A failure cuts the file back to where the group began.
    */
   #commit(group: Group, now: boolean): void {
-    const file = this.#file;
-    if (file === undefined || !this.#writable) {
-      group.reject(this.#error(new Error("journal is not writable")));
-      return;
-    }
-    const start = this.#size;
     const startedMs = performance.now();
+    const fsync = this.#options.fsync;
+    let start: number;
     try {
-      writeAllSync(file, group.bytes);
-      if (this.#options.fsync && now) file.syncDataSync();
+      start = this.#writer.write(group.bytes, fsync && now);
     } catch (error) {
-      this.#failed([group], start, error, "probe");
+      if (!(error instanceof WriteFailure)) throw error;
+      this.#failed([group], error.cause, error.cut ? "probe" : "rewrite");
       return;
     }
-    this.#size += group.bytes.length;
-    this.#tee?.push(group.bytes);
-    if (!this.#options.fsync || now) return this.#committed(group, startedMs);
-    this.#syncing = file.syncData().then(
+    if (!fsync || now) return this.#committed(group, startedMs);
+    this.#syncing = this.#writer.syncData().then(
       () => {
         this.#syncing = undefined;
         this.#committed(group, startedMs);
@@ -283,10 +244,11 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       },
       (error) => {
         this.#syncing = undefined;
+        this.#writer.cutBack(start);
         // Records appended meanwhile are newer: they are rejected first.
         const forming = this.#forming.take();
         const groups = forming === undefined ? [group] : [forming, group];
-        this.#failed(groups, start, error, "rewrite");
+        this.#failed(groups, error, "rewrite");
       },
     );
   }
@@ -299,28 +261,12 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   }
 
   /**
-   * Cuts the file back to `start`, where the failed groups began, enters
-   * read-only mode and rejects the groups, newest first, so their owners
-   * undo them in that order. When the file cannot be cut, or after a failed
-   * fsync, it is given up and recovery rewrites the state from memory.
+   * Enters read-only mode and rejects the failed groups (already cut off
+   * the file), newest first, so their owners undo them in that order. After
+   * a failed fsync, or when the file could not be cut back, the file is given
+   * up and recovery rewrites the state from memory.
    */
-  #failed(
-    groups: readonly Group[],
-    start: number,
-    error: unknown,
-    recovery: Recovery,
-  ): void {
-    try {
-      this.#file?.truncateSync(start);
-      this.#size = start;
-    } catch (truncateError) {
-      log.error(
-        `logfile: cannot cut ${this.#path} back to ${start} bytes: ${
-          fsReason(truncateError)
-        }`,
-      );
-      recovery = "rewrite";
-    }
+  #failed(groups: readonly Group[], error: unknown, recovery: Recovery): void {
     this.#enterReadOnly(error, recovery);
     for (const group of groups) group.reject(this.#error(error));
   }
@@ -338,9 +284,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     this.#failures++;
     if (recovery === "rewrite") {
       this.#recovery = "rewrite";
-      const file = this.#file;
-      this.#file = undefined;
-      if (file !== undefined) closeQuietly(file);
+      this.#writer.drop();
     }
     const until = this.#recovery === "rewrite"
       ? "it is rewritten"
@@ -373,7 +317,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     }
     try {
       if (this.#recovery === "rewrite") await this.#rewrite(false);
-      else this.#probe();
+      else this.#writer.probe();
       this.#writable = true;
       this.#recovery = "probe";
       this.#lastRecoveryError = "";
@@ -387,18 +331,6 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       this.#lastRecoveryError = reason;
       this.#scheduleRecovery();
     }
-  }
-
-  /** Writes and fsyncs a comment line of one page, then cuts it off again. */
-  #probe(): void {
-    const file = this.#file!;
-    try {
-      writeAllSync(file, PROBE);
-      file.syncDataSync();
-    } finally {
-      file.truncateSync(this.#size);
-    }
-    file.syncDataSync();
   }
 
   /** Runs one compaction or recovery rewrite, the only one at a time. */
@@ -428,12 +360,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
       tee: () => teeing ? this.#startTee() : undefined,
       check,
       quiesce: () => this.#quiesce(check),
-      switchTo: (file, size) => {
-        const old = this.#file;
-        this.#file = file;
-        this.#size = size;
-        if (old !== undefined) closeQuietly(old);
-      },
+      switchTo: (file, size) => this.#writer.switchTo(file, size),
       lost: (error) => this.#enterReadOnly(error, "rewrite"),
       release: () => {
         this.#holding = false;
@@ -461,13 +388,10 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   }
 
   #startTee(): Tee {
-    const parts: Uint8Array[] = [];
-    this.#tee = parts;
+    const parts = this.#writer.startTee();
     return {
       take: () => parts.splice(0),
-      stop: () => {
-        if (this.#tee === parts) this.#tee = undefined;
-      },
+      stop: () => this.#writer.stopTee(parts),
     };
   }
 }

@@ -55,6 +55,8 @@ export interface AuthOptions {
   readonly perSecond?: number;
   /** `ztick_auth_failures_total`. */
   readonly failures?: Counter;
+  /** Failed attempts per peer; passed on so a reload keeps them. */
+  readonly throttle?: FailureThrottle;
 }
 
 /**
@@ -80,10 +82,11 @@ export function createAuthenticator(
     }
     return found;
   };
-  const throttle = new FailureThrottle(
-    options.burst ?? BURST,
-    options.perSecond ?? PER_SECOND,
-  );
+  const throttle = options.throttle ??
+    new FailureThrottle(
+      options.burst ?? BURST,
+      options.perSecond ?? PER_SECOND,
+    );
   const failureDelayMs = options.failureDelayMs ?? AUTH_FAILURE_DELAY_MS;
   return {
     deadlineMs: AUTH_DEADLINE_MS,
@@ -133,7 +136,7 @@ export class FailureThrottle {
   readonly #burst: number;
   readonly #perSecond: number;
 
-  constructor(burst: number, perSecond: number) {
+  constructor(burst = BURST, perSecond = PER_SECOND) {
     this.#burst = burst;
     this.#perSecond = perSecond;
   }

@@ -31,11 +31,12 @@ export interface TcpServerOptions {
 /** The TCP (or TLS) listener of the line protocol, tracking its clients. */
 export class TcpServer implements AsyncDisposable {
   readonly #listener: Deno.TcpListener;
-  readonly #context: ConnectionContext;
+  /** What new connections get; each keeps the one it was accepted with. */
+  #context: ConnectionContext;
   readonly #maxConnections: number;
   readonly #connections = new Map<Connection, Promise<void>>();
   readonly #accepting: Promise<void>;
-  readonly #tls: ReturnType<typeof createTlsContext> | undefined;
+  #tls: ReturnType<typeof createTlsContext> | undefined;
 
   private constructor(
     listener: Deno.TcpListener,
@@ -71,6 +72,23 @@ export class TcpServer implements AsyncDisposable {
   /** The bound address, with the actual port. */
   get addr(): Deno.NetAddr {
     return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /**
+   * Gives connections accepted from now on another authenticator and, on a
+   * TLS port, another certificate; open connections keep theirs (spec:
+   * configuration.md §1, SIGHUP).
+   *
+   * @throws {Error} when the certificate or key is not usable; nothing
+   *   changes then.
+   */
+  reload(
+    context: ConnectionContext,
+    tls?: { readonly cert: string; readonly key: string },
+  ): void {
+    const tlsContext = tls === undefined ? this.#tls : createTlsContext(tls);
+    this.#context = context;
+    this.#tls = tlsContext;
   }
 
   /** Open protocol connections (STAT `connections`). */

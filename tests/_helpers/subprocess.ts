@@ -1,13 +1,12 @@
 /** Runs `main.ts` (or the bundle) as a separate process, as a user would. */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-/** The permissions `deno task start` grants. */
-export const DAEMON_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-];
+/** The permissions (and V8 flags) `deno task start` grants, from deno.json. */
+export const DAEMON_PERMISSIONS: readonly string[] = JSON.parse(
+  Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+).tasks.start.split(" ").filter((arg: string) =>
+  arg.startsWith("--allow-") || arg.startsWith("--v8-flags")
+);
 
 /** The result of a finished command. */
 export interface Finished {
