@@ -12,12 +12,12 @@ import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
 import { AUTH_FAILURE_DELAY_MS, type Authenticator } from "./auth.ts";
+import { ReadBuffer } from "./_read_buffers.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 import { writeAll } from "../io.ts";
 
 const log = logger("server");
-const READ_BUFFER_BYTES = 64 * 1024;
 /**
  * Answer text gathered from one chunk beyond which it is written out before
  * the chunk's next line: 64 KiB of `QUERY` lines must not build gigabytes.
@@ -105,8 +105,8 @@ export class Connection {
   /** The token's namespace once authenticated; with auth off, `*`. */
   #namespace: string | undefined;
   #closed = false;
-  /** Aborts at close: waits of this connection give up. */
-  readonly #closing = new AbortController();
+  /** Aborts at close, so a wait for an AUTH check gives up (auth on only). */
+  readonly #closing: AbortController | undefined;
   #deadline: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: ByteConn, context: ConnectionContext) {
@@ -114,6 +114,7 @@ export class Connection {
     this.#context = context;
     this.#peer = formatAddr(conn.remoteAddr);
     this.#namespace = context.auth ? undefined : ANY_NAMESPACE;
+    this.#closing = context.auth ? new AbortController() : undefined;
   }
 
   /** Serves the client until it leaves, fails or {@link close} is called. */
@@ -129,7 +130,8 @@ export class Connection {
       }, auth.deadlineMs);
     }
     const splitter = new LineSplitter();
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const reads = new ReadBuffer();
+    let buffer = reads.next();
     // The answers of the previous chunk, still waiting for their records to
     // be committed or for the socket: the next chunk is read and applied
     // meanwhile, and its answers go out after them.
@@ -143,11 +145,12 @@ export class Connection {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
+        const chunk = buffer.subarray(0, n);
         let answers = new AnswerBatch();
         let hangUp: HangUp = false;
         // The frames may point into `buffer`, which is not read into again
         // before they are all answered, so awaiting a send here is safe.
-        for (const frame of splitter.push(buffer.subarray(0, n))) {
+        for (const frame of splitter.push(chunk)) {
           const answered = this.#answerFrame(frame, answers);
           hangUp = typeof answered === "object" ? await answered : answered;
           if (hangUp || this.#closed) break;
@@ -157,6 +160,7 @@ export class Connection {
           }
         }
         splitter.detach();
+        buffer = reads.next({ buffer, bytes: n });
         await send(answers);
         if (hangUp) {
           await sending;
@@ -171,6 +175,7 @@ export class Connection {
         log.info(`client ${this.#peer}: ${errorMessage(error)}`);
       }
     } finally {
+      reads.release();
       this.close();
       await this.#conn.closed;
       log.info(`client disconnected: ${this.#peer}`);
@@ -182,7 +187,7 @@ export class Connection {
     clearTimeout(this.#deadline);
     if (this.#closed) return;
     this.#closed = true;
-    this.#closing.abort();
+    this.#closing?.abort();
     try {
       this.#conn.close();
     } catch {
@@ -301,7 +306,7 @@ export class Connection {
   ): Promise<HangUp> {
     const { remoteAddr } = this.#conn;
     const ip = "hostname" in remoteAddr ? remoteAddr.hostname : this.#peer;
-    const outcome = await auth.verify(secret, ip, this.#closing.signal);
+    const outcome = await auth.verify(secret, ip, this.#closing?.signal);
     if (outcome.kind !== "accepted") {
       if (outcome.kind === "refused") {
         log.info(`client ${this.#peer}: authentication failed`);
