@@ -7,11 +7,13 @@ import type { JobStore } from "./scheduler/job_store.ts";
 import type { Clock } from "./scheduler/ports.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { FailureThrottle } from "./server/auth.ts";
-import { type ConnectionContext, formatAddr } from "./server/connection.ts";
+import type { ConnectionContext } from "./server/connection.ts";
+import { formatAddr } from "./io.ts";
 import type { TcpServer } from "./server/tcp_server.ts";
 import {
   type Access,
   defaultMaxConnections,
+  listenHttp,
   listenTcp,
   openState,
   readAccess,
@@ -22,8 +24,15 @@ import {
   tlsError,
 } from "./startup.ts";
 import { SYSTEM_CLOCK, SYSTEM_TIMER } from "./system_time.ts";
+import { Activity } from "./telemetry/activity.ts";
+import { renderPrometheus } from "./telemetry/prometheus.ts";
 import { MetricsRegistry } from "./telemetry/registry.ts";
+import { requestCounter } from "./telemetry/requests.ts";
 import { statEntries } from "./telemetry/stat.ts";
+import type { StatEntry } from "./domain/result.ts";
+import { createApi } from "./server/http/api.ts";
+import type { HttpServer } from "./server/http/http_server.ts";
+import { statsJson } from "./server/http/stats.ts";
 import { VERSION } from "./version.ts";
 
 const log = logger("daemon");
@@ -38,7 +47,10 @@ interface DaemonParts {
   readonly config: Config;
   readonly registry: MetricsRegistry;
   readonly throttle: FailureThrottle;
+  /** Who may connect: replaced on SIGHUP. */
+  readonly access: { current: Access };
   readonly server: TcpServer;
+  readonly http: HttpServer | undefined;
   readonly scheduler: Scheduler;
   readonly executor: RunnerExecutor;
   readonly journal: StoredJournal;
@@ -67,8 +79,9 @@ export class Daemon implements AsyncDisposable {
   ): Promise<Daemon> {
     const startedMs = performance.now();
     const registry = new MetricsRegistry();
+    const activity = new Activity(registry);
     const throttle = new FailureThrottle();
-    const access = await readAccess(config, registry, throttle);
+    const access = { current: await readAccess(config, registry, throttle) };
     const maxConnections = config.controller.maxConnections ??
       defaultMaxConnections(await readOpenFileLimit());
     log.info(`max connections: ${maxConnections}`);
@@ -77,32 +90,39 @@ export class Daemon implements AsyncDisposable {
       shell: config.shell,
       version: VERSION,
     });
+    const stat = statSource(registry, journal, {
+      info: statInfo(config, access.current),
+      uptimeNs: () => BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+    });
+    const clock = options.clock ?? SYSTEM_CLOCK;
     const scheduler = buildScheduler(config, { store, journal, executor }, {
       registry,
-      clock: options.clock ?? SYSTEM_CLOCK,
-      info: statInfo(config, access),
-      uptimeNs: () => BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+      clock,
+      stat,
     });
     scheduler.settleInterrupted();
     log.info(`loaded ${store.jobCount} jobs, ${store.ruleCount} rules`);
-    let server: TcpServer;
+    let servers: { server: TcpServer; http: HttpServer | undefined };
     try {
-      server = listenTcp(
-        config,
-        maxConnections,
-        access.tls,
-        contextOf(scheduler, access),
-      );
+      servers = listen(config, maxConnections, access, {
+        scheduler,
+        registry,
+        stat,
+        activity,
+        nowMs: () => Number(clock.nowNs() / 1_000_000n),
+      });
     } catch (error) {
       await journal.close();
       lock?.[Symbol.dispose]();
       throw error;
     }
-    registerGauges(registry, scheduler, journal, server);
+    const { server, http } = servers;
+    registerGauges(registry, { scheduler, journal, server, http, startedMs });
     scheduler.start();
     log.info(`listening on ${formatAddr(server.addr)}`);
-    const parts = { config, registry, throttle, scheduler, journal, lock };
-    return new Daemon({ ...parts, server, executor });
+    if (http) log.info(`HTTP listening on ${formatAddr(http.addr)}`);
+    const parts = { config, registry, throttle, access, scheduler, journal };
+    return new Daemon({ ...parts, lock, server, http, executor });
   }
 
   /**
@@ -126,10 +146,11 @@ export class Daemon implements AsyncDisposable {
     try {
       const access = await readAccess(config, registry, throttle);
       try {
-        server.reload(contextOf(scheduler, access), access.tls);
+        server.reload(contextOf(scheduler, access, registry), access.tls);
       } catch (error) {
         throw tlsError(error);
       }
+      this.#parts.access.current = access;
       log.info(`reloaded: ${what.join(", ")}`);
     } catch (error) {
       log.error(`reload failed: ${errorMessage(error)}`);
@@ -141,14 +162,19 @@ export class Daemon implements AsyncDisposable {
     return this.#parts.server.addr;
   }
 
+  /** The bound HTTP API address, when `[http] listen` is set. */
+  get httpAddr(): Deno.NetAddr | undefined {
+    return this.#parts.http?.addr;
+  }
+
   /**
    * Stops accepting and closes connections, lets running executions finish
    * for up to 5 s, then flushes the logfile (spec: runners.md §1).
    */
   stop(graceMs = 5000): Promise<void> {
-    const { server, scheduler, executor, journal, lock } = this.#parts;
+    const { server, http, scheduler, executor, journal, lock } = this.#parts;
     this.#stopping ??= (async () => {
-      await server.close();
+      await Promise.all([server.close(), http?.close()]);
       await scheduler.stop(graceMs);
       executor[Symbol.dispose]();
       await journal.close();
@@ -162,12 +188,19 @@ export class Daemon implements AsyncDisposable {
   }
 }
 
-/** What the scheduler reads STAT from. */
-interface StatSources {
-  readonly registry: MetricsRegistry;
-  readonly clock: Clock;
-  readonly info: ReturnType<typeof statInfo>;
-  readonly uptimeNs: () => bigint;
+/** STAT's entries, read now. */
+function statSource(
+  registry: MetricsRegistry,
+  journal: StoredJournal,
+  sources: { info: ReturnType<typeof statInfo>; uptimeNs: () => bigint },
+): () => readonly StatEntry[] {
+  return () =>
+    statEntries({
+      registry,
+      info: sources.info,
+      uptimeNs: sources.uptimeNs,
+      compaction: () => journal.compaction,
+    });
 }
 
 function buildScheduler(
@@ -177,33 +210,80 @@ function buildScheduler(
     journal: StoredJournal;
     executor: RunnerExecutor;
   },
-  sources: StatSources,
+  sources: {
+    registry: MetricsRegistry;
+    clock: Clock;
+    stat: () => readonly StatEntry[];
+  },
 ): Scheduler {
-  const { registry, info, uptimeNs } = sources;
-  const { journal } = state;
   return new Scheduler({
     ...state,
     clock: sources.clock,
     timer: SYSTEM_TIMER,
-    metrics: registry,
-    stat: () =>
-      statEntries({
-        registry,
-        info,
-        uptimeNs,
-        compaction: () => journal.compaction,
-      }),
+    metrics: sources.registry,
+    stat: sources.stat,
     concurrency: config.execution.concurrency,
     timeoutMs: config.execution.timeoutS * 1000,
     onInterrupted: config.execution.onInterrupted,
   });
 }
 
+/** What the front doors serve from. */
+interface FrontDoors {
+  readonly scheduler: Scheduler;
+  readonly registry: MetricsRegistry;
+  readonly stat: () => readonly StatEntry[];
+  readonly activity: Activity;
+  readonly nowMs: () => number;
+}
+
+/** Binds the protocol port and, when configured, the HTTP API port. */
+function listen(
+  config: Config,
+  maxConnections: number,
+  access: { current: Access },
+  doors: FrontDoors,
+): { server: TcpServer; http: HttpServer | undefined } {
+  const { scheduler, registry } = doors;
+  const context = contextOf(scheduler, access.current, registry);
+  const server = listenTcp(config, maxConnections, access.current.tls, context);
+  try {
+    const http = listenHttp(
+      config,
+      createApi({
+        commands: scheduler.commands,
+        auth: () => access.current.auth,
+        role: () => "single",
+        metricsText: () => renderPrometheus(registry),
+        statsJson: () =>
+          statsJson({
+            stat: doors.stat,
+            activity: doors.activity,
+            upcoming: (start, bucket, n) =>
+              scheduler.commands.upcoming(start, bucket, n),
+            nowMs: doors.nowMs,
+          }),
+        metrics: registry,
+        version: VERSION,
+      }),
+    );
+    return { server, http };
+  } catch (error) {
+    void server.close();
+    throw error;
+  }
+}
+
 /** What protocol connections accepted with this access are given. */
-function contextOf(scheduler: Scheduler, access: Access): ConnectionContext {
+function contextOf(
+  scheduler: Scheduler,
+  access: Access,
+  metrics: MetricsRegistry,
+): ConnectionContext {
   return {
     execute: (command: Command, namespace: string) =>
       scheduler.handle(command, namespace),
+    count: requestCounter(metrics),
     ...(access.auth ? { auth: access.auth } : {}),
   };
 }

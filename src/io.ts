@@ -69,3 +69,13 @@ export function writeAllSync(writer: SyncWriter, bytes: Uint8Array): void {
     written += writer.writeSync(bytes.subarray(written));
   }
 }
+
+/** Writes an address as `host:port` (IPv6 hosts in brackets). */
+export function formatAddr(addr: Deno.Addr): string {
+  if (addr.transport !== "tcp" && addr.transport !== "udp") {
+    return addr.transport;
+  }
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

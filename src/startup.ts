@@ -24,6 +24,8 @@ import {
 } from "./server/auth.ts";
 import type { ConnectionContext } from "./server/connection.ts";
 import { TcpServer } from "./server/tcp_server.ts";
+import type { HttpHandler } from "./server/http/_http_types.ts";
+import { HttpServer } from "./server/http/http_server.ts";
 import type { TlsPem } from "./server/tls.ts";
 import type { MetricsRegistry } from "./telemetry/registry.ts";
 import type { StatInfo } from "./telemetry/stat.ts";
@@ -127,9 +129,13 @@ export function statInfo(config: Config, access: Access): StatInfo {
 /** The live figures the registry reads when STAT or a scrape asks. */
 export function registerGauges(
   registry: MetricsRegistry,
-  scheduler: Scheduler,
-  journal: StoredJournal,
-  server: TcpServer,
+  { scheduler, journal, server, http, startedMs }: {
+    scheduler: Scheduler;
+    journal: StoredJournal;
+    server: TcpServer;
+    http: HttpServer | undefined;
+    startedMs: number;
+  },
 ): void {
   registry.gauge("build_info", () => [[{ version: VERSION }, 1]]);
   registry.gauge("jobs", () =>
@@ -137,9 +143,17 @@ export function registerGauges(
       [status, count],
     ) => [{ status }, count]));
   registry.gauge("rules", () => scheduler.stats().rulesTotal);
+  registry.gauge("connections", () => [
+    [{ protocol: "tcp" }, server.connections],
+    [{ protocol: "http" }, http?.connections ?? 0],
+  ]);
   registry.gauge(
-    "connections",
-    () => [[{ protocol: "tcp" }, server.connections]],
+    "uptime_seconds",
+    () => (performance.now() - startedMs) / 1000,
+  );
+  registry.gauge(
+    "process_resident_memory_bytes",
+    () => Deno.memoryUsage().rss,
   );
   registry.gauge(
     "executions_pending",
@@ -150,6 +164,24 @@ export function registerGauges(
     () => scheduler.stats().executionsInflight,
   );
   registry.gauge("persistence_writable", () => journal.writable ? 1 : 0);
+}
+
+/** Binds the HTTP API port, when `[http] listen` is set. */
+export function listenHttp(
+  config: Config,
+  handler: HttpHandler,
+): HttpServer | undefined {
+  const { listen } = config.http;
+  if (listen === undefined) return undefined;
+  try {
+    return HttpServer.listen({
+      hostname: listen.hostname,
+      port: listen.port,
+      log: logger("http"),
+    }, handler);
+  } catch (error) {
+    throw listenError(listen.text, error, false);
+  }
 }
 
 /** Binds the protocol port. */

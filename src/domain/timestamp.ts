@@ -4,6 +4,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INTEGER = /^-?[0-9]+$/;
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const TIME = /^([0-9]{2}):([0-9]{2}):([0-9]{2})$/;
+const RFC3339 =
+  /^([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$/;
 
 /**
  * Reads the execution time of a SET from its timestamp tokens: one integer
@@ -44,7 +46,51 @@ export function parseInt64(text: string): bigint {
   return checkRange(BigInt(text), text);
 }
 
+/**
+ * Reads an RFC 3339 date-time, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`,
+ * into nanoseconds since the epoch: the offset is honoured, a fraction is
+ * kept to the nanosecond (at most 9 digits), the value must fit a signed
+ * 64-bit count (spec: http-api.md §4). `T` and `Z` are upper case; a leap
+ * second (`:60`) is refused. Throws `SyntaxError` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRfc3339 } from "./timestamp.ts";
+ *
+ * assert.equal(parseRfc3339("2026-04-10T12:00:00Z"), 1775822400000000000n);
+ * assert.equal(parseRfc3339("2026-04-10T14:00:00+02:00"), 1775822400000000000n);
+ * assert.equal(parseRfc3339("2026-04-10T12:00:00.000000001Z"), 1775822400000000001n);
+ * ```
+ */
+export function parseRfc3339(text: string): bigint {
+  const match = RFC3339.exec(text);
+  if (!match) {
+    throw new SyntaxError(`Cannot read RFC 3339 time "${text}"`);
+  }
+  const [, date, time, fraction = "", zulu, sign, offH, offM] = match;
+  const utcNs = datetimeSeconds(date!, time!) * NS_PER_SECOND;
+  let offsetS = 0n;
+  if (zulu === undefined) {
+    const hours = Number(offH);
+    const minutes = Number(offM);
+    if (hours > 23 || minutes > 59) {
+      throw new SyntaxError(`Cannot read RFC 3339 time "${text}": bad offset`);
+    }
+    offsetS = BigInt((hours * 60 + minutes) * 60) * (sign === "-" ? -1n : 1n);
+  }
+  const ns = utcNs - offsetS * NS_PER_SECOND +
+    BigInt(fraction.padEnd(9, "0") || "0");
+  return checkRange(ns, text);
+}
+
 function parseDatetime(dateText: string, timeText: string): bigint {
+  const seconds = datetimeSeconds(dateText, timeText);
+  return checkRange(seconds * NS_PER_SECOND, `${dateText} ${timeText}`);
+}
+
+/** Seconds since the epoch of a UTC `YYYY-MM-DD` and `HH:MM:SS`, checked. */
+function datetimeSeconds(dateText: string, timeText: string): bigint {
   const date = DATE.exec(dateText);
   const time = TIME.exec(timeText);
   const text = `${dateText} ${timeText}`;
@@ -68,9 +114,7 @@ function parseDatetime(dateText: string, timeText: string): bigint {
     throw new SyntaxError(`Cannot read timestamp "${text}": no such time`);
   }
   const days = daysFromCivil(year, month, day);
-  const seconds = BigInt(days) * 86_400n +
-    BigInt(hour * 3600 + minute * 60 + second);
-  return checkRange(seconds * NS_PER_SECOND, text);
+  return BigInt(days) * 86_400n + BigInt(hour * 3600 + minute * 60 + second);
 }
 
 function checkRange(value: bigint, text: string): bigint {

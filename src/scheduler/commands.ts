@@ -1,12 +1,24 @@
 import type { Command } from "../domain/command.ts";
-import type { Job } from "../domain/job.ts";
+import type { Job, JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import { ANY_NAMESPACE, isInside } from "../domain/namespace.ts";
-import type { Rule } from "../domain/rule.ts";
+import { compareBytes, type Rule } from "../domain/rule.ts";
+import { BinaryHeap } from "../heap.ts";
 import type { Failure, Result, StatEntry } from "../domain/result.ts";
 import type { JobStore } from "./job_store.ts";
 import type { Counter, Journal, Metrics } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
+
+/** Which jobs `listJobs` returns (spec: http-api.md §4, `GET /jobs`). */
+export interface JobFilter {
+  /** Only ids that start with it; `""` for all. */
+  readonly prefix: string;
+  readonly status?: JobStatus;
+  /** Only ids greater than this in byte order; sorts the list. */
+  readonly after?: string;
+  /** At most this many, the smallest ids first; sorts the list. */
+  readonly limit?: number;
+}
 
 /** What the command layer works on. */
 export interface CommandsOptions {
@@ -17,6 +29,9 @@ export interface CommandsOptions {
   /** STAT's entries, in the spec's order (protocol.md §6). */
   readonly stat: () => readonly StatEntry[];
 }
+
+/** `GET /jobs?after=` without `limit` returns at most this many. */
+const PAGE_DEFAULT = 1000;
 
 const NO_SUCH_JOB: Failure = { kind: "notFound", reason: "no such job" };
 const READ_ONLY: Failure = {
@@ -101,6 +116,58 @@ export class Commands {
       }
     }
     return { kind: "jobs", jobs };
+  }
+
+  /**
+   * The jobs inside the namespace that `filter` selects: in unspecified
+   * order, or, with `after` or `limit`, the `limit` smallest ids after
+   * `after` (1000 when only `after` is given), sorted by id, picked in one
+   * pass with a bounded heap so a page of a million jobs never sorts them
+   * all.
+   */
+  listJobs(filter: JobFilter, namespace: string): Result {
+    const { prefix, status, after } = filter;
+    const paged = after !== undefined || filter.limit !== undefined;
+    const limit = filter.limit ?? (paged ? PAGE_DEFAULT : Infinity);
+    // The largest id kept is on top, so it is the one dropped.
+    const page = new BinaryHeap<Job>((a, b) => compareBytes(a.id, b.id) > 0);
+    const jobs: Job[] = [];
+    for (const entry of this.#store.jobs()) {
+      if (!entry.id.startsWith(prefix) || !isInside(namespace, entry.id)) {
+        continue;
+      }
+      if (status !== undefined && entry.status !== status) continue;
+      if (!paged) {
+        jobs.push(entry);
+        continue;
+      }
+      if (after !== undefined && compareBytes(entry.id, after) <= 0) continue;
+      page.push(entry);
+      if (page.size > limit) page.pop();
+    }
+    if (paged) {
+      for (let job = page.pop(); job !== undefined; job = page.pop()) {
+        jobs.push(job);
+      }
+      jobs.reverse();
+    }
+    return { kind: "jobs", jobs };
+  }
+
+  /**
+   * Planned jobs per bucket of `bucketNs` from `startNs` on, `count`
+   * buckets (the dashboard's upcoming jobs per hour, http-api.md §8).
+   */
+  upcoming(startNs: bigint, bucketNs: bigint, count: number): number[] {
+    const buckets = new Array<number>(count).fill(0);
+    const endNs = startNs + bucketNs * BigInt(count);
+    for (const entry of this.#store.jobs()) {
+      const { executionNs } = entry;
+      if (entry.status !== "planned") continue;
+      if (executionNs < startNs || executionNs >= endNs) continue;
+      buckets[Number((executionNs - startNs) / bucketNs)]!++;
+    }
+    return buckets;
   }
 
   /** REMOVE: deletes a job. */

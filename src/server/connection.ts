@@ -8,6 +8,7 @@ import {
   renderAnswer,
 } from "../protocol/answer.ts";
 import { type Frame, LineSplitter } from "../protocol/framing.ts";
+import type { CountRequest, RequestName } from "../telemetry/requests.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
@@ -15,7 +16,7 @@ import { AUTH_FAILURE_DELAY_MS, type Authenticator } from "./auth.ts";
 import { ReadBuffer } from "./_read_buffers.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
-import { writeAll } from "../io.ts";
+import { formatAddr, writeAll } from "../io.ts";
 
 const log = logger("server");
 /**
@@ -32,6 +33,8 @@ export interface ConnectionContext {
   execute(command: Command, namespace: string): Result;
   /** Authentication; absent when it is off (spec: protocol.md §9). */
   readonly auth?: Authenticator;
+  /** Counts answered requests (`ztick_requests_total`). */
+  readonly count?: CountRequest;
 }
 
 /**
@@ -41,12 +44,18 @@ export interface ConnectionContext {
 class AnswerBatch {
   readonly texts: string[] = [];
   chars = 0;
-  /** Per mutation: where its answer is, its request id, its group. */
+  readonly #count: CountRequest | undefined;
+  /** Per mutation: where its answer is, its request id, command, group. */
   readonly #waitIndexes: number[] = [];
   readonly #waitIds: string[] = [];
+  readonly #waitCommands: RequestName[] = [];
   readonly #waitGroups: Promise<void>[] = [];
   /** The groups, each once per run of records sharing it. */
   readonly #groups: Promise<void>[] = [];
+
+  constructor(count: CountRequest | undefined) {
+    this.#count = count;
+  }
 
   add(text: string): void {
     this.texts.push(text);
@@ -57,10 +66,12 @@ class AnswerBatch {
   addCommitted(
     text: string,
     requestId: string,
+    command: RequestName,
     committed: Promise<void>,
   ): void {
     this.#waitIndexes.push(this.texts.length);
     this.#waitIds.push(requestId);
+    this.#waitCommands.push(command);
     this.#waitGroups.push(committed);
     if (this.#groups.at(-1) !== committed) this.#groups.push(committed);
     this.add(text);
@@ -73,14 +84,16 @@ class AnswerBatch {
       await Promise.all(
         this.#groups.map((p) => p.catch((error) => failed.set(p, error))),
       );
-      if (failed.size > 0) this.#markFailed(failed);
+      this.#settled(failed);
     }
     return this.texts.join("");
   }
 
-  #markFailed(failed: Map<Promise<void>, unknown>): void {
+  /** Counts the mutations and turns those of failed groups into `ERROR`. */
+  #settled(failed: Map<Promise<void>, unknown>): void {
     for (let i = 0; i < this.#waitGroups.length; i++) {
       const group = this.#waitGroups[i]!;
+      this.#count?.(this.#waitCommands[i]!, !failed.has(group));
       if (!failed.has(group)) continue;
       const requestId = this.#waitIds[i]!;
       log.info(
@@ -120,15 +133,7 @@ export class Connection {
   /** Serves the client until it leaves, fails or {@link close} is called. */
   async serve(): Promise<void> {
     log.info(`client connected: ${this.#peer}`);
-    const { auth } = this.#context;
-    if (auth) {
-      this.#deadline = setTimeout(() => {
-        log.info(
-          `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
-        );
-        this.close();
-      }, auth.deadlineMs);
-    }
+    this.#armAuthDeadline();
     const splitter = new LineSplitter();
     const reads = new ReadBuffer();
     let buffer = reads.next();
@@ -145,23 +150,8 @@ export class Connection {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        const chunk = buffer.subarray(0, n);
-        let answers = new AnswerBatch();
-        let hangUp: HangUp = false;
-        // The frames may point into `buffer`, which is not read into again
-        // before they are all answered, so awaiting a send here is safe.
-        for (const frame of splitter.push(chunk)) {
-          const answered = this.#answerFrame(frame, answers);
-          hangUp = typeof answered === "object" ? await answered : answered;
-          if (hangUp || this.#closed) break;
-          if (answers.chars >= FLUSH_ANSWER_CHARS) {
-            await send(answers);
-            answers = new AnswerBatch();
-          }
-        }
-        splitter.detach();
+        const hangUp = await this.#answerChunk(splitter, buffer, n, send);
         buffer = reads.next({ buffer, bytes: n });
-        await send(answers);
         if (hangUp) {
           await sending;
           // Lines before AUTH are refused at once, but not at line rate.
@@ -180,6 +170,46 @@ export class Connection {
       await this.#conn.closed;
       log.info(`client disconnected: ${this.#peer}`);
     }
+  }
+
+  /**
+   * Answers the lines `n` bytes of `buffer` complete, handing the answers
+   * to `send` (in one piece, unless they grow large).
+   */
+  async #answerChunk(
+    splitter: LineSplitter,
+    buffer: Uint8Array,
+    n: number,
+    send: (answers: AnswerBatch) => Promise<void>,
+  ): Promise<HangUp> {
+    let answers = new AnswerBatch(this.#context.count);
+    let hangUp: HangUp = false;
+    // The frames may point into `buffer`, which is not read into again
+    // before they are all answered, so awaiting a send here is safe.
+    for (const frame of splitter.push(buffer.subarray(0, n))) {
+      const answered = this.#answerFrame(frame, answers);
+      hangUp = typeof answered === "object" ? await answered : answered;
+      if (hangUp || this.#closed) break;
+      if (answers.chars >= FLUSH_ANSWER_CHARS) {
+        await send(answers);
+        answers = new AnswerBatch(this.#context.count);
+      }
+    }
+    splitter.detach();
+    await send(answers);
+    return hangUp;
+  }
+
+  /** With auth on, closes the connection if no AUTH succeeds in time. */
+  #armAuthDeadline(): void {
+    const { auth } = this.#context;
+    if (!auth) return;
+    this.#deadline = setTimeout(() => {
+      log.info(
+        `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
+      );
+      this.close();
+    }, auth.deadlineMs);
   }
 
   /** Closes the connection; pending answers are dropped. */
@@ -276,9 +306,11 @@ export class Connection {
     }
     if (isFailure(result)) log.info(`request ${requestId}: ${result.reason}`);
     const text = renderAnswer(requestId, result);
+    const name = INSTRUCTIONS[command.kind];
     if (result.kind === "done") {
-      answers.addCommitted(text, requestId, result.committed);
+      answers.addCommitted(text, requestId, name, result.committed);
     } else {
+      this.#context.count?.(name, !isFailure(result));
       answers.add(text);
     }
     return false;
@@ -313,9 +345,11 @@ export class Connection {
       } else if (outcome.kind === "throttled") {
         log.debug(`client ${this.#peer}: AUTH refused unchecked (throttled)`);
       }
+      this.#context.count?.("AUTH", false);
       answers.add(AUTH_ERROR);
       return "now";
     }
+    this.#context.count?.("AUTH", true);
     this.#namespace = outcome.namespace;
     clearTimeout(this.#deadline);
     answers.add(AUTH_OK);
@@ -338,16 +372,6 @@ type HangUp = false | "now" | "delayed";
 
 /** A line's outcome: at once, or once an AUTH has been checked. */
 type Answered = HangUp | Promise<HangUp>;
-
-/** Writes an address as `host:port` (IPv6 hosts in brackets). */
-export function formatAddr(addr: Deno.Addr): string {
-  if (addr.transport !== "tcp" && addr.transport !== "udp") {
-    return addr.transport;
-  }
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,22 +1,11 @@
 import { logger } from "../log.ts";
-import {
-  Connection,
-  type ConnectionContext,
-  formatAddr,
-} from "./connection.ts";
+import { Connection, type ConnectionContext } from "./connection.ts";
+import { formatAddr } from "../io.ts";
+import { acceptPauseMs } from "./_accept.ts";
 import { createTlsContext, TlsServerConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 
 const log = logger("server");
-/** Pause after `accept` failed for lack of descriptors or memory. */
-const EXHAUSTED_PAUSE_MS = 10;
-/** errno of EMFILE, ENFILE, ENOBUFS, ENOMEM as Deno words them. */
-const EXHAUSTION = /\(os error (24|23|105|12)\)/;
-
-/** Tells whether `accept` failed for lack of a resource, not of the peer. */
-function isExhaustion(error: unknown): boolean {
-  return EXHAUSTION.test(errorMessage(error));
-}
 
 /** Where and how the protocol server listens. */
 export interface TcpServerOptions {
@@ -103,14 +92,13 @@ export class TcpServer implements AsyncDisposable {
         conn = await this.#listener.accept();
       } catch (error) {
         if (error instanceof Deno.errors.BadResource) return; // closed
-        if (!isExhaustion(error)) {
-          // A peer that reset before its connection was accepted, say:
-          // nothing to wait for, and the next client must not wait either.
+        const pauseMs = acceptPauseMs(error);
+        if (pauseMs === 0) {
           log.debug(`accept failed: ${errorMessage(error)}`);
           continue;
         }
         log.error(`accept failed, retrying shortly: ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, EXHAUSTED_PAUSE_MS));
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
         continue;
       }
       if (this.#connections.size >= this.#maxConnections) {

@@ -27,11 +27,15 @@ export type GaugeReader = () =>
   | number
   | readonly (readonly [labels: Labels, value: number])[];
 
+/** Told about every change of a series it watches. */
+export type SeriesListener = (labels: Labels, value: number) => void;
+
 class CounterCell implements CounterSeries {
   value = 0;
-  constructor(readonly labels: Labels) {}
+  constructor(readonly labels: Labels, readonly listeners: SeriesListener[]) {}
   add(value = 1): void {
     this.value += value;
+    for (const listener of this.listeners) listener(this.labels, value);
   }
 }
 
@@ -39,7 +43,11 @@ class HistogramCell implements HistogramSeries {
   readonly bucketCounts: number[];
   sum = 0;
   count = 0;
-  constructor(readonly labels: Labels, readonly bounds: readonly number[]) {
+  constructor(
+    readonly labels: Labels,
+    readonly bounds: readonly number[],
+    readonly listeners: SeriesListener[],
+  ) {
     this.bucketCounts = new Array(bounds.length + 1).fill(0);
   }
   observe(value: number): void {
@@ -49,6 +57,7 @@ class HistogramCell implements HistogramSeries {
     this.bucketCounts[i]!++;
     this.sum += value;
     this.count++;
+    for (const listener of this.listeners) listener(this.labels, value);
   }
 }
 
@@ -73,6 +82,10 @@ export class MetricsRegistry implements Metrics {
   readonly #counters = new Map<CounterName, Map<string, CounterCell>>();
   readonly #histograms = new Map<HistogramName, Map<string, HistogramCell>>();
   readonly #gauges = new Map<GaugeName, GaugeReader>();
+  readonly #listeners = new Map<
+    CounterName | HistogramName,
+    SeriesListener[]
+  >();
 
   /** The series of a counter with these labels, created at zero. */
   counter(name: CounterName, labels: Labels = {}): CounterSeries {
@@ -80,7 +93,7 @@ export class MetricsRegistry implements Metrics {
     const key = labelKey(name, labels);
     let cell = cells.get(key);
     if (cell === undefined) {
-      cell = new CounterCell(labels);
+      cell = new CounterCell(labels, this.#listenersOf(name));
       cells.set(key, cell);
     }
     return cell;
@@ -92,10 +105,28 @@ export class MetricsRegistry implements Metrics {
     const key = labelKey(name, labels);
     let cell = cells.get(key);
     if (cell === undefined) {
-      cell = new HistogramCell(labels, METRICS[name].buckets ?? []);
+      cell = new HistogramCell(
+        labels,
+        METRICS[name].buckets ?? [],
+        this.#listenersOf(name),
+      );
       cells.set(key, cell);
     }
     return cell;
+  }
+
+  /** Calls `listener` on every change of any series of a counter or histogram. */
+  watch(name: CounterName | HistogramName, listener: SeriesListener): void {
+    this.#listenersOf(name).push(listener);
+  }
+
+  #listenersOf(name: CounterName | HistogramName): SeriesListener[] {
+    let listeners = this.#listeners.get(name);
+    if (listeners === undefined) {
+      listeners = [];
+      this.#listeners.set(name, listeners);
+    }
+    return listeners;
   }
 
   /** Registers how to read a gauge; replaces an earlier reader. */

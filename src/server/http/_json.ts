@@ -1,0 +1,84 @@
+/**
+ * The HTTP API's JSON: compact, keys in the spec's order, nanosecond
+ * integers exact (never through a double), errors as `{"error": …}`
+ * (spec: http-api.md §1, §4, §5).
+ *
+ * @module
+ */
+import type { Job } from "../../domain/job.ts";
+import type { Rule } from "../../domain/rule.ts";
+import type { StatEntry } from "../../domain/result.ts";
+import type { HttpResponse } from "./_http_write.ts";
+import { SECURITY_HEADERS } from "./_http_types.ts";
+
+const s = JSON.stringify;
+
+/** Headers of every JSON answer: private to the token, never cached. */
+const JSON_HEADERS: readonly (readonly [string, string])[] = [
+  ["content-type", "application/json"],
+  ["cache-control", "no-store"],
+  ...SECURITY_HEADERS,
+];
+
+/** A JSON answer whose body is already rendered. */
+export function json(status: number, body: string): HttpResponse {
+  return { status, headers: JSON_HEADERS, body };
+}
+
+/** `{"error":"<message>"}` with its status. */
+export function failure(status: number, message: string): HttpResponse {
+  return json(status, `{"error":${s(message)}}`);
+}
+
+/** 204, no body. */
+export const NO_CONTENT: HttpResponse = {
+  status: 204,
+  headers: SECURITY_HEADERS,
+};
+
+/**
+ * A job object: `{"id","status","execution"}`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobJson } from "./_json.ts";
+ *
+ * assert.equal(
+ *   jobJson({ id: "deploy.v1", status: "planned", executionNs: 1775822400000000001n }),
+ *   '{"id":"deploy.v1","status":"planned","execution":1775822400000000001}',
+ * );
+ * ```
+ */
+export function jobJson(job: Job): string {
+  return `{"id":${s(job.id)},"status":${
+    s(job.status)
+  },"execution":${job.executionNs}}`;
+}
+
+/** A rule summary: `{"id","pattern","runner"}`. */
+export function ruleJson(rule: Rule): string {
+  return `{"id":${s(rule.id)},"pattern":${s(rule.pattern)},"runner":${
+    s(rule.runner.kind)
+  }}`;
+}
+
+/** A JSON array of already rendered items. */
+export function array<T>(
+  items: Iterable<T>,
+  render: (item: T) => string,
+): string {
+  let text = "";
+  for (const item of items) {
+    text += text === "" ? render(item) : `,${render(item)}`;
+  }
+  return `[${text}]`;
+}
+
+/** STAT entries as one object, in order, numbers as numbers (exact). */
+export function statJson(entries: readonly StatEntry[]): string {
+  const fields = entries.map(([key, value]) =>
+    `${s(key)}:${typeof value === "string" ? s(value) : String(value)}`
+  );
+  return `{${fields.join(",")}}`;
+}
