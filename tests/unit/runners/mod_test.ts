@@ -22,8 +22,9 @@ function execution(
 }
 
 /**
- * Writes an executable script into `dir` that records its argv (`$0`
- * first) and the job's environment, NUL-separated, next to itself.
+ * Writes an executable script into `dir` that records, NUL-separated next
+ * to itself, its argv (`$0` first) and its environment: the job's three
+ * variables, PATH and the working directory.
  */
 async function recorder(dir: string, name = "recorder"): Promise<string> {
   const path = `${dir}/${name}`;
@@ -31,7 +32,7 @@ async function recorder(dir: string, name = "recorder"): Promise<string> {
     path,
     `#!/bin/sh
 for arg in "$0" "$@"; do printf '%s\\0' "$arg"; done > "${path}.argv"
-printf '%s\\0' "$ZTICK_JOB_ID" "$ZTICK_JOB_EXECUTION" "$ZTICK_RULE_ID" > "${path}.env"
+printf '%s\\0' "$ZTICK_JOB_ID" "$ZTICK_JOB_EXECUTION" "$ZTICK_RULE_ID" "$PATH" "$(pwd)" > "${path}.env"
 `,
     { mode: 0o755 },
   );
@@ -43,9 +44,18 @@ async function recorded(path: string, what: "argv" | "env") {
   return text.split("\0").slice(0, -1);
 }
 
-const ENV = [JOB_ID, String(EXECUTION_NS), "rule.1"];
+/** What the recorder sees run by this process: the job, our PATH and cwd. */
+function ownEnv(): string[] {
+  return [
+    JOB_ID,
+    String(EXECUTION_NS),
+    "rule.1",
+    Deno.env.get("PATH") ?? "",
+    Deno.cwd(),
+  ];
+}
 
-Deno.test("RunnerExecutor runs a shell rule as [shell path, ...shell args, command]", async () => {
+Deno.test("RunnerExecutor runs a shell rule as [shell path, ...shell args, command] in the daemon's environment", async () => {
   await using dir = await tempDir("ztick-runners-");
   const shell = await recorder(dir.path, "fake shell");
   using executor = new RunnerExecutor({
@@ -58,7 +68,7 @@ Deno.test("RunnerExecutor runs a shell rule as [shell path, ...shell args, comma
   );
   assert.deepEqual(outcome, { ok: true });
   assert.deepEqual(await recorded(shell, "argv"), [shell, "-e", "-c", command]);
-  assert.deepEqual(await recorded(shell, "env"), ENV);
+  assert.deepEqual(await recorded(shell, "env"), ownEnv());
 });
 
 Deno.test("RunnerExecutor runs a shell rule through a real shell with the job in its environment", async () => {
@@ -74,7 +84,7 @@ Deno.test("RunnerExecutor runs a shell rule through a real shell with the job in
       `printf '%s|%s|%s' "$ZTICK_JOB_ID" "$ZTICK_JOB_EXECUTION" "$ZTICK_RULE_ID" > '${out}'`,
   }));
   assert.deepEqual(ok, { ok: true });
-  assert.equal(await Deno.readTextFile(out), ENV.join("|"));
+  assert.equal(await Deno.readTextFile(out), ownEnv().slice(0, 3).join("|"));
   const failed = await executor.execute(
     execution({ kind: "shell", command: "echo oops >&2; exit 3" }),
   );
@@ -94,7 +104,7 @@ Deno.test("RunnerExecutor runs a direct rule with its argv literal", async () =>
   );
   assert.deepEqual(outcome, { ok: true });
   assert.deepEqual(await recorded(program, "argv"), [program, ...args]);
-  assert.deepEqual(await recorded(program, "env"), ENV);
+  assert.deepEqual(await recorded(program, "env"), ownEnv());
 });
 
 Deno.test("RunnerExecutor reports a direct rule's exit code and a missing executable", async () => {
@@ -174,7 +184,13 @@ Deno.test("RunnerExecutor runs an awf rule as `awf run <workflow> --input <value
     "--input",
     "",
   ]);
-  assert.deepEqual(await recorded(awf, "env"), ENV);
+  assert.deepEqual(await recorded(awf, "env"), [
+    JOB_ID,
+    String(EXECUTION_NS),
+    "rule.1",
+    `${dir.path}:/usr/bin:/bin`,
+    new URL("../../../", import.meta.url).pathname.replace(/\/$/, ""),
+  ]);
 });
 
 Deno.test("RunnerExecutor fails an awf rule when awf is not on PATH", async () => {
@@ -240,8 +256,14 @@ Deno.test("RunnerExecutor sends an http rule's request with the job as JSON and 
       await executor.execute(execution({ kind: "http", method: "GET", url })),
       { ok: true },
     );
-    assert.equal(seen.length, 2);
-    const [post, get] = seen;
+    assert.deepEqual(
+      await executor.execute(
+        execution({ kind: "http", method: "DELETE", url }),
+      ),
+      { ok: true },
+    );
+    assert.equal(seen.length, 3);
+    const [post, get, del] = seen;
     assert.equal(post!.method, "POST");
     assert.equal(post!.path, "/hooks/due");
     assert.deepEqual(JSON.parse(post!.body), {
@@ -251,9 +273,18 @@ Deno.test("RunnerExecutor sends an http rule's request with the job as JSON and 
     assert.match(post!.body, /"execution":1775008800000000000}$/);
     assert.equal(post!.headers.get("content-type"), "application/json");
     assert.equal(post!.headers.get("user-agent"), "ztick/9.8.7");
+    assert.equal(
+      post!.headers.get("content-length"),
+      String(ENCODER.encode(post!.body).length),
+    );
+    assert.equal(post!.headers.get("host"), new URL(url).host);
     assert.equal(get!.method, "GET");
     assert.equal(get!.body, "");
+    assert.equal(get!.headers.get("content-type"), null);
     assert.equal(get!.headers.get("user-agent"), "ztick/9.8.7");
+    assert.equal(del!.method, "DELETE");
+    assert.equal(del!.body, "");
+    assert.equal(del!.headers.get("content-type"), null);
   });
 });
 

@@ -53,7 +53,7 @@ function listen(
 
 async function connectionsToBe(server: TcpServer, count: number) {
   await waitFor(() => server.connections === count ? true : undefined, {
-    timeoutMs: 2000,
+    timeoutMs: 5000,
     intervalMs: 2,
     what: `${count} open connections (now ${server.connections})`,
   });

@@ -196,8 +196,8 @@ Deno.test("TlsServerConn close() before the handshake closes the socket at once"
   await server.closed;
   assert.equal(await pending, null, "a pending read ends");
   assert.equal(await readToEnd(client), "");
-  // The close grace for a TLS goodbye is 1 s; none is given here.
-  assert.ok(performance.now() - started < 500, "closed at once");
+  // A TLS goodbye would get up to 1 s of grace; none is given here.
+  assert.ok(performance.now() - started < 900, "closed at once");
   client.close();
 });
 
@@ -213,7 +213,7 @@ Deno.test("TlsServerConn close() during a started handshake closes the socket at
   server.close();
   await server.closed;
   assert.equal(await readToEnd(client), "");
-  assert.ok(performance.now() - started < 500, "closed at once");
+  assert.ok(performance.now() - started < 900, "closed at once");
   client.close();
 });
 
