@@ -1,10 +1,12 @@
 import type { Mutation } from "../../src/domain/mutation.ts";
 import type {
+  Cancel,
   Clock,
   Execution,
   Executor,
   Journal,
   Outcome,
+  Timer,
 } from "../../src/scheduler/ports.ts";
 
 /** A clock tests move by hand. */
@@ -12,6 +14,62 @@ export class ManualClock implements Clock {
   constructor(public ns: bigint) {}
   nowNs(): bigint {
     return this.ns;
+  }
+}
+
+/** One task given to a {@link ManualTimer}. */
+export interface TimerTask {
+  readonly kind: "after" | "soon";
+  /** The delay of `after`; 0 for `soon`. */
+  readonly delayMs: number;
+  readonly cancelled: boolean;
+  readonly fired: boolean;
+}
+
+/** A timer that runs nothing by itself: tests look at its tasks and fire them. */
+export class ManualTimer implements Timer {
+  readonly #tasks: {
+    cancelled: boolean;
+    fired: boolean;
+    kind: "after" | "soon";
+    delayMs: number;
+  }[] = [];
+  readonly #runs = new Map<TimerTask, () => void>();
+
+  after(delayMs: number, task: () => void): Cancel {
+    return this.#add("after", delayMs, task);
+  }
+
+  soon(task: () => void): Cancel {
+    return this.#add("soon", 0, task);
+  }
+
+  /** Every task given so far, oldest first. */
+  get tasks(): readonly TimerTask[] {
+    return this.#tasks;
+  }
+
+  /** The tasks neither cancelled nor fired, oldest first. */
+  get pending(): readonly TimerTask[] {
+    return this.#tasks.filter((task) => !task.cancelled && !task.fired);
+  }
+
+  /** Runs the oldest pending task and returns it; throws when there is none. */
+  fire(): TimerTask {
+    const task = this.#tasks.find((t) => !t.cancelled && !t.fired);
+    if (task === undefined) throw new Error("no pending timer task");
+    task.fired = true;
+    this.#runs.get(task)!();
+    return task;
+  }
+
+  #add(kind: "after" | "soon", delayMs: number, run: () => void): Cancel {
+    const task = { kind, delayMs, cancelled: false, fired: false };
+    this.#tasks.push(task);
+    this.#runs.set(task, run);
+    return () => {
+      if (!task.fired) task.cancelled = true;
+    };
   }
 }
 

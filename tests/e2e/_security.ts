@@ -4,6 +4,10 @@
  */
 import { TestClient } from "../_helpers/client.ts";
 import { mulberry32 } from "../_helpers/random.ts";
+import type { TestCert } from "../_helpers/tls.ts";
+
+// The certificate maker is shared with the unit tests.
+export { makeCert, type TestCert } from "../_helpers/tls.ts";
 
 /** The tokens of the spec's auth file example (configuration.md §4). */
 export const DEPLOY_SECRET = "sk_deploy_7f3a91";
@@ -23,52 +27,6 @@ namespace = "*"
 secret = "${SPACED_SECRET}"
 namespace = "spaced."
 `;
-
-/** A self-signed leaf certificate for 127.0.0.1 and localhost. */
-export interface TestCert {
-  readonly certPath: string;
-  readonly keyPath: string;
-  readonly certPem: string;
-}
-
-/**
- * Generates a P-256 certificate with `CA:FALSE` (Deno clients reject
- * openssl's default `CA:TRUE` self-signed leaf) into `dir`.
- */
-export async function makeCert(dir: string): Promise<TestCert> {
-  const certPath = `${dir}/cert.pem`;
-  const keyPath = `${dir}/key.pem`;
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "2",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`openssl failed: ${new TextDecoder().decode(stderr)}`);
-  }
-  return { certPath, keyPath, certPem: await Deno.readTextFile(certPath) };
-}
 
 /** Opens a TLS connection that trusts `cert` and completes the handshake. */
 export async function connectTls(

@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { renderAnswer } from "../../../src/protocol/answer.ts";
+import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
+import { statEntries, type StatInfo } from "../../../src/telemetry/stat.ts";
+
+/** Keys 1–19 of protocol.md §6, in the spec's order. */
+const SPEC_KEYS = [
+  "uptime_ns",
+  "connections",
+  "jobs_total",
+  "jobs_planned",
+  "jobs_triggered",
+  "jobs_executed",
+  "jobs_failed",
+  "rules_total",
+  "executions_pending",
+  "executions_inflight",
+  "persistence",
+  "compression",
+  "auth_enabled",
+  "tls_enabled",
+  "framerate",
+  "version",
+  "execution_concurrency",
+  "execution_timeout",
+  "persistence_writable",
+];
+
+const INFO: StatInfo = {
+  persistence: "logfile",
+  auth: false,
+  tls: false,
+  framerate: 512,
+  version: "0.1.0",
+  concurrency: 16,
+  timeoutS: 0,
+};
+
+/** A registry with the gauges the daemon registers, at the spec example's values. */
+function exampleRegistry(): MetricsRegistry {
+  const registry = new MetricsRegistry();
+  registry.gauge("jobs", () => [
+    [{ status: "planned" }, 2],
+    [{ status: "triggered" }, 0],
+    [{ status: "executed" }, 1],
+    [{ status: "failed" }, 0],
+  ]);
+  registry.gauge("rules", () => 1);
+  registry.gauge("connections", () => [[{ protocol: "tcp" }, 1]]);
+  registry.gauge("executions_pending", () => 0);
+  registry.gauge("executions_inflight", () => 0);
+  registry.gauge("persistence_writable", () => 1);
+  return registry;
+}
+
+Deno.test({
+  name: "statEntries() lists keys 1–19 of protocol.md §6 in exactly that order",
+  permissions: "none",
+  fn() {
+    const entries = statEntries({
+      registry: exampleRegistry(),
+      info: INFO,
+      uptimeNs: () => 0n,
+      compaction: () => "idle",
+    });
+    assert.deepEqual(entries.map(([key]) => key), SPEC_KEYS);
+  },
+});
+
+Deno.test({
+  name:
+    "statEntries() renders as the STAT example of protocol.md §6, then key 19",
+  permissions: "none",
+  fn() {
+    const entries = statEntries({
+      registry: exampleRegistry(),
+      info: INFO,
+      uptimeNs: () => 60_000_000_000n,
+      compaction: () => "idle",
+    });
+    assert.equal(
+      renderAnswer("r1", { kind: "stats", entries }),
+      `r1 uptime_ns 60000000000
+r1 connections 1
+r1 jobs_total 3
+r1 jobs_planned 2
+r1 jobs_triggered 0
+r1 jobs_executed 1
+r1 jobs_failed 0
+r1 rules_total 1
+r1 executions_pending 0
+r1 executions_inflight 0
+r1 persistence logfile
+r1 compression idle
+r1 auth_enabled 0
+r1 tls_enabled 0
+r1 framerate 512
+r1 version 0.1.0
+r1 execution_concurrency 16
+r1 execution_timeout 0
+r1 persistence_writable 1
+r1 OK
+`,
+    );
+  },
+});
+
+Deno.test({
+  name: "statEntries() reads every value from its source at each call",
+  permissions: "none",
+  fn() {
+    const registry = new MetricsRegistry();
+    const live = {
+      jobs: { planned: 4, triggered: 3, executed: 2, failed: 1 },
+      rules: 7,
+      tcp: 5,
+      pending: 6,
+      inflight: 8,
+      writable: 0,
+      uptimeNs: 123n,
+      compaction: "running",
+    };
+    registry.gauge(
+      "jobs",
+      () => Object.entries(live.jobs).map(([status, n]) => [{ status }, n]),
+    );
+    registry.gauge("rules", () => live.rules);
+    registry.gauge("connections", () => [
+      [{ protocol: "http" }, 99],
+      [{ protocol: "tcp" }, live.tcp],
+    ]);
+    registry.gauge("executions_pending", () => live.pending);
+    registry.gauge("executions_inflight", () => live.inflight);
+    registry.gauge("persistence_writable", () => live.writable);
+    const read = () =>
+      Object.fromEntries(statEntries({
+        registry,
+        info: {
+          persistence: "memory",
+          auth: true,
+          tls: true,
+          framerate: 64,
+          version: "9.9.9",
+          concurrency: 3,
+          timeoutS: 30,
+        },
+        uptimeNs: () => live.uptimeNs,
+        compaction: () => live.compaction,
+      }));
+    assert.deepEqual(read(), {
+      uptime_ns: 123n,
+      connections: 5,
+      jobs_total: 10,
+      jobs_planned: 4,
+      jobs_triggered: 3,
+      jobs_executed: 2,
+      jobs_failed: 1,
+      rules_total: 7,
+      executions_pending: 6,
+      executions_inflight: 8,
+      persistence: "memory",
+      compression: "running",
+      auth_enabled: 1,
+      tls_enabled: 1,
+      framerate: 64,
+      version: "9.9.9",
+      execution_concurrency: 3,
+      execution_timeout: 30,
+      persistence_writable: 0,
+    });
+    live.jobs.failed = 11;
+    live.tcp = 1;
+    live.uptimeNs = 456n;
+    live.compaction = "success";
+    live.writable = 1;
+    const again = read();
+    assert.equal(again.jobs_failed, 11);
+    assert.equal(again.jobs_total, 20);
+    assert.equal(again.connections, 1);
+    assert.equal(again.uptime_ns, 456n);
+    assert.equal(again.compression, "success");
+    assert.equal(again.persistence_writable, 1);
+  },
+});
+
+Deno.test({
+  name: "statEntries() counts zero for gauges nobody registered",
+  permissions: "none",
+  fn() {
+    const entries = statEntries({
+      registry: new MetricsRegistry(),
+      info: INFO,
+      uptimeNs: () => 1n,
+      compaction: () => "idle",
+    });
+    const values = Object.fromEntries(entries);
+    for (
+      const key of [
+        "connections",
+        "jobs_total",
+        "jobs_planned",
+        "jobs_triggered",
+        "jobs_executed",
+        "jobs_failed",
+        "rules_total",
+        "executions_pending",
+        "executions_inflight",
+      ]
+    ) {
+      assert.equal(values[key], 0, key);
+    }
+  },
+});
