@@ -104,13 +104,10 @@ export function parseRule(
   type: string | undefined,
   runnerArgs: readonly string[],
 ): Rule {
+  const id = identifier("rule", ruleId);
   if (pattern === undefined) throw new SyntaxError("missing rule pattern");
   if (type === undefined) throw new SyntaxError("missing runner type");
-  return {
-    id: identifier("rule", ruleId),
-    pattern,
-    runner: parseRunner(type, runnerArgs),
-  };
+  return { id, pattern, runner: parseRunner(type, runnerArgs) };
 }
 
 function identifier(what: string, value: string | undefined): string {
