@@ -282,7 +282,7 @@ function contextOf(
 ): ConnectionContext {
   return {
     execute: (command: Command, namespace: string) =>
-      scheduler.handle(command, namespace),
+      scheduler.commands.execute(command, namespace),
     count: requestCounter(metrics),
     ...(access.auth ? { auth: access.auth } : {}),
   };
