@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Drives Debian's chromium headless through playwright-core for page tests:
  * launch, open a URL, collect console errors, page errors, CSP violations
@@ -194,6 +193,21 @@ async function openPage(
   };
 }
 
+/** What the init script uses of the page (Deno's types have no DOM). */
+interface ViolationReporting {
+  readonly document: {
+    addEventListener(
+      type: "securitypolicyviolation",
+      listener: (event: {
+        effectiveDirective: string;
+        blockedURI: string;
+        sample?: string;
+      }) => void,
+    ): void;
+  };
+  __reportCspViolation(text: string): void;
+}
+
 /**
  * Reports `securitypolicyviolation` events through a binding. Bindings and
  * init scripts go through the DevTools protocol, so the page's own CSP does
@@ -214,9 +228,9 @@ async function reportViolations(
     for (const [key, value] of Object.entries(storage)) {
       sessionStorage.setItem(key, value);
     }
-    document.addEventListener("securitypolicyviolation", (e) => {
-      // deno-lint-ignore no-explicit-any
-      (globalThis as any).__reportCspViolation(
+    const page = globalThis as unknown as ViolationReporting;
+    page.document.addEventListener("securitypolicyviolation", (e) => {
+      page.__reportCspViolation(
         `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} ${
           e.sample ?? ""
         }`.trim(),
