@@ -18,6 +18,7 @@ export interface TestDaemonOptions {
   readonly tls?: { cert: string; key: string };
   readonly maxConnections?: number;
   readonly clock?: Clock;
+  readonly http?: boolean;
 }
 
 /** A daemon started in this process on a free loopback port. */
@@ -58,7 +59,9 @@ export function testConfig(
       compressionIntervalS: options.compressionIntervalS ?? 0,
     },
     telemetry: { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
-    http: {},
+    http: options.http
+      ? { listen: { hostname: "127.0.0.1", port: 0, text: "127.0.0.1:0" } }
+      : {},
     execution: {
       concurrency: options.concurrency ?? 16,
       timeoutS: options.timeoutS ?? 0,

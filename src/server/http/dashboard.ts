@@ -18,10 +18,12 @@ import domJs from "./dashboard/dom.js" with { type: "bytes" };
 import failuresJs from "./dashboard/failures.js" with { type: "bytes" };
 import faviconSvg from "./dashboard/favicon.svg" with { type: "bytes" };
 import formatJs from "./dashboard/format.js" with { type: "bytes" };
+import formsCss from "./dashboard/forms.css" with { type: "bytes" };
 import indexHtml from "./dashboard/index.html" with { type: "bytes" };
 import jobJs from "./dashboard/job.js" with { type: "bytes" };
 import jobsJs from "./dashboard/jobs.js" with { type: "bytes" };
 import jobsTableJs from "./dashboard/jobs_table.js" with { type: "bytes" };
+import narrowCss from "./dashboard/narrow.css" with { type: "bytes" };
 import overviewJs from "./dashboard/overview.js" with { type: "bytes" };
 import rulesJs from "./dashboard/rules.js" with { type: "bytes" };
 import styleCss from "./dashboard/style.css" with { type: "bytes" };
@@ -39,10 +41,12 @@ const FILES: readonly [string, Uint8Array, string][] = [
   ["/ui/failures.js", failuresJs, "text/javascript; charset=utf-8"],
   ["/ui/favicon.svg", faviconSvg, "image/svg+xml"],
   ["/ui/format.js", formatJs, "text/javascript; charset=utf-8"],
+  ["/ui/forms.css", formsCss, "text/css; charset=utf-8"],
   ["/", indexHtml, "text/html; charset=utf-8"],
   ["/ui/job.js", jobJs, "text/javascript; charset=utf-8"],
   ["/ui/jobs.js", jobsJs, "text/javascript; charset=utf-8"],
   ["/ui/jobs_table.js", jobsTableJs, "text/javascript; charset=utf-8"],
+  ["/ui/narrow.css", narrowCss, "text/css; charset=utf-8"],
   ["/ui/overview.js", overviewJs, "text/javascript; charset=utf-8"],
   ["/ui/rules.js", rulesJs, "text/javascript; charset=utf-8"],
   ["/ui/style.css", styleCss, "text/css; charset=utf-8"],

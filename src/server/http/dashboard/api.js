@@ -140,3 +140,58 @@ export async function api(path, { method = "GET", body } = {}) {
   }
   return { data, text };
 }
+
+let featuresRead;
+
+/**
+ * What this daemon serves, read once per page load from its OpenAPI
+ * document (public, and it describes exactly what is served): the run
+ * history (`GET /executions`), recurring jobs (`cron` in PUT /jobs) and
+ * rule options. The views then neither ask for what is not there nor offer
+ * what would be ignored. An unreadable document means "assume everything".
+ */
+export function features() {
+  featuresRead ??= fetch("openapi.json", { cache: "no-store" })
+    .then((response) => (response.ok ? response.json() : null))
+    .catch(() => null)
+    .then(featuresOf);
+  return featuresRead;
+}
+
+/** The features an OpenAPI document describes (all of them without one). */
+export function featuresOf(doc) {
+  if (typeof doc?.paths !== "object" || doc.paths === null) {
+    return { executions: true, cron: true, ruleOptions: true };
+  }
+  return {
+    executions: Object.hasOwn(doc.paths, "/executions"),
+    cron: putProperties(doc, "/jobs/{id}").has("cron"),
+    ruleOptions: putProperties(doc, "/rules/{id}").has("options"),
+  };
+}
+
+/** Property names of a PUT body's schema, through $ref, allOf, oneOf, anyOf. */
+function putProperties(doc, path) {
+  const names = new Set();
+  const seen = new Set();
+  const visit = (schema) => {
+    if (typeof schema !== "object" || schema === null || seen.has(schema)) {
+      return;
+    }
+    seen.add(schema);
+    if (typeof schema.$ref === "string" && schema.$ref.startsWith("#/")) {
+      const target = schema.$ref.slice(2).split("/").reduce(
+        (node, key) => node?.[key.replaceAll("~1", "/").replaceAll("~0", "~")],
+        doc,
+      );
+      visit(target);
+    }
+    for (const name of Object.keys(schema.properties ?? {})) names.add(name);
+    for (const part of ["allOf", "oneOf", "anyOf"]) {
+      for (const sub of schema[part] ?? []) visit(sub);
+    }
+  };
+  const body = doc.paths[path]?.put?.requestBody;
+  visit(body?.content?.["application/json"]?.schema);
+  return names;
+}

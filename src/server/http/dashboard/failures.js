@@ -1,7 +1,13 @@
 // Recent failures: GET /executions?failed=1&limit=n, newest first.
-import { api, query } from "./api.js";
+import { api, ApiError, features, query } from "./api.js";
 import { field, fill, h, table } from "./dom.js";
-import { RUN_HEADERS, runRows } from "./job.js";
+import { noHistory, RUN_HEADERS, runRows } from "./job.js";
+
+/** A 404 from GET /executions: a daemon that keeps no run history. */
+function notServed(error) {
+  if (error instanceof ApiError && error.status === 404) return null;
+  throw error;
+}
 
 export function mount(main, params, app) {
   const limit = h(
@@ -12,18 +18,37 @@ export function mount(main, params, app) {
   limit.value = params.get("limit") ?? "50";
   limit.addEventListener("change", () => app.refreshNow());
   const list = h("div");
-  fill(
-    main,
-    h("h2", null, "Recent failures"),
-    h("form", { class: "filters row" }, field("Show the latest", limit)),
-    list,
+  const filters = h(
+    "form",
+    { class: "filters row" },
+    field("Show the latest", limit),
   );
+  fill(main, h("h2", null, "Recent failures"), filters, list);
   let lastText = "";
 
   async function refresh() {
-    const { data, text } = await api(
-      query("executions", { failed: 1, limit: limit.value }),
-    );
+    const answer = (await features()).executions
+      ? await api(query("executions", { failed: 1, limit: limit.value }))
+        .catch(notServed)
+      : null;
+    filters.hidden = answer === null;
+    if (answer === null) {
+      if (!list.querySelector(".no-history")) {
+        fill(
+          list,
+          noHistory(),
+          h(
+            "p",
+            null,
+            "Jobs whose last run failed keep the status failed: ",
+            h("a", { href: "#/jobs?status=failed" }, "failed jobs →"),
+          ),
+        );
+      }
+      lastText = "";
+      return;
+    }
+    const { data, text } = answer;
     if (text === lastText) return;
     lastText = text;
     // The API lists these newest first already; runRows reverses, so undo it.

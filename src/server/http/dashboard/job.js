@@ -1,5 +1,5 @@
 // One job: GET /jobs/{id} and its runs, GET /executions?job={id}.
-import { api, ApiError, itemPath, query } from "./api.js";
+import { api, ApiError, features, itemPath, query } from "./api.js";
 import { fill, h, statusBadge, table } from "./dom.js";
 import { formatDuration, formatLocal, formatUtc, toBigInt } from "./format.js";
 import { removeJob, scheduleCell } from "./jobs_table.js";
@@ -48,6 +48,24 @@ export function runRows(runs, { withJob }) {
   );
 }
 
+/** What a daemon without GET /executions has instead of runs. */
+const NO_HISTORY = { data: null, text: "" };
+
+/** GET /executions answered 404 although the job exists: no history kept. */
+function noRuns(error) {
+  if (error instanceof ApiError && error.status === 404) return NO_HISTORY;
+  throw error;
+}
+
+/** The note shown where runs would be when the daemon keeps no history. */
+export function noHistory() {
+  return h(
+    "p",
+    { class: "panel muted no-history" },
+    "No history available: this daemon does not record runs yet (it does not serve GET /executions).",
+  );
+}
+
 export const RUN_HEADERS = [
   "Attempt",
   "Started (local)",
@@ -57,6 +75,26 @@ export const RUN_HEADERS = [
   "Detail",
   "Message",
 ];
+
+function jobFacts(job) {
+  return [
+    item("Status", statusBadge(job.status)),
+    item("Next execution", formatLocal(job.execution)),
+    item("UTC", h("span", { class: "mono" }, formatUtc(job.execution))),
+    item("Nanoseconds", h("span", { class: "mono" }, String(job.execution))),
+    item("Attempt", String(job.attempt ?? 1)),
+    item("Schedule", scheduleCell(job)),
+  ];
+}
+
+function runsTable(runs) {
+  return table(
+    `Runs, newest first (${runs.length} kept)`,
+    RUN_HEADERS,
+    runRows(runs, { withJob: false }),
+    "No runs yet",
+  );
+}
 
 export function mount(main, params, app) {
   const id = params.get("id");
@@ -82,12 +120,15 @@ export function mount(main, params, app) {
   let lastText = "";
 
   async function refresh() {
+    const { executions } = await features();
     let job;
     let runs;
     try {
       [job, runs] = await Promise.all([
         api(itemPath("jobs", id)),
-        api(query("executions", { job: id })),
+        executions
+          ? api(query("executions", { job: id })).catch(noRuns)
+          : NO_HISTORY,
       ]);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
@@ -100,25 +141,8 @@ export function mount(main, params, app) {
     if (job.text + runs.text === lastText) return;
     lastText = job.text + runs.text;
     removeButton.disabled = false;
-    const j = job.data;
-    fill(
-      facts,
-      item("Status", statusBadge(j.status)),
-      item("Next execution", formatLocal(j.execution)),
-      item("UTC", h("span", { class: "mono" }, formatUtc(j.execution))),
-      item("Nanoseconds", h("span", { class: "mono" }, String(j.execution))),
-      item("Attempt", String(j.attempt ?? 1)),
-      item("Schedule", scheduleCell(j)),
-    );
-    fill(
-      history,
-      table(
-        `Runs, newest first (${runs.data.length} kept)`,
-        RUN_HEADERS,
-        runRows(runs.data, { withJob: false }),
-        "No runs yet",
-      ),
-    );
+    fill(facts, jobFacts(job.data));
+    fill(history, runs.data === null ? noHistory() : runsTable(runs.data));
   }
 
   return { title: `Job ${id}`, refresh };

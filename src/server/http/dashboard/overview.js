@@ -49,20 +49,34 @@ function upcoming(triggered, planned) {
   return { jobs, caption };
 }
 
-export function mount(main, _params, app) {
+function lagText(lag) {
+  if (lag.count === 0 || lag.p50 === null) return "no executions";
+  const runs = `${lag.count} execution${lag.count === 1 ? "" : "s"}`;
+  return `p50 ${formatMs(lag.p50)} · p99 ${formatMs(lag.p99)} · ${runs}`;
+}
+
+const EXECUTIONS_CHART = {
+  series: [
+    { label: "executed", color: COLORS.executed },
+    { label: "failed", color: COLORS.failed },
+  ],
+  stepSeconds: 60,
+  stacked: true,
+};
+const UPCOMING_CHART = {
+  series: [{ label: "planned", color: COLORS.planned }],
+  stepSeconds: 3600,
+};
+
+/** The STAT cards, the two charts and the lag line, hidden until drawn. */
+function figures() {
   const cards = h("dl", { class: "cards" });
   const lag = h("p", { class: "lag", "aria-live": "off" });
   const execCaption = h("figcaption");
   const upCaption = h("figcaption");
   const execBox = h("div", { class: "chart" });
   const upBox = h("div", { class: "chart" });
-  const front = h("div");
-  const loading = h(
-    "p",
-    { class: "muted" },
-    "Waiting for the daemon's figures…",
-  );
-  const figures = h(
+  const el = h(
     "div",
     { hidden: true },
     cards,
@@ -74,45 +88,12 @@ export function mount(main, _params, app) {
     ),
     lag,
   );
-  fill(
-    main,
-    h("h2", null, "Overview"),
-    loading,
-    figures,
-    h(
-      "section",
-      { "aria-labelledby": "front-title" },
-      h("h2", { id: "front-title" }, "Upcoming jobs"),
-      front,
-      h(
-        "p",
-        null,
-        h("a", { href: "#/jobs?status=planned" }, "All planned jobs →"),
-      ),
-    ),
-  );
-  const execChart = barChart(execBox, {
-    series: [{ label: "executed", color: COLORS.executed }, {
-      label: "failed",
-      color: COLORS.failed,
-    }],
-    stepSeconds: 60,
-    stacked: true,
-  });
-  const upChart = barChart(upBox, {
-    series: [{ label: "planned", color: COLORS.planned }],
-    stepSeconds: 3600,
-  });
-  let lastStats = "";
-  let lastJobs = "";
+  const execChart = barChart(execBox, EXECUTIONS_CHART);
+  const upChart = barChart(upBox, UPCOMING_CHART);
 
-  function renderStats(stats) {
-    loading.remove();
-    figures.hidden = false;
-    fill(
-      cards,
-      Object.entries(stats.stat).map(([key, value]) => card(key, value)),
-    );
+  function render(stats) {
+    el.hidden = false;
+    fill(cards, Object.entries(stats.stat).map(([k, v]) => card(k, v)));
     const epm = stats.executions_per_minute;
     fill(
       execCaption,
@@ -127,17 +108,46 @@ export function mount(main, _params, app) {
       `Upcoming jobs per hour, next 24 h: ${sum(uph.planned)} planned`,
     );
     upChart.update(nsToMs(uph.start) / 1000, [uph.planned]);
-    const l = stats.lag_ms;
-    const runs = `${l.count} execution${l.count === 1 ? "" : "s"}`;
-    const percentiles = `p50 ${formatMs(l.p50)} · p99 ${formatMs(l.p99)}`;
     fill(
       lag,
       h("strong", null, "Schedule lag, last 10 min: "),
-      l.count === 0 || l.p50 === null
-        ? "no executions"
-        : `${percentiles} · ${runs}`,
+      lagText(stats.lag_ms),
     );
   }
+  function destroy() {
+    execChart.destroy();
+    upChart.destroy();
+  }
+  return { el, render, destroy };
+}
+
+export function mount(main, _params, app) {
+  const front = h("div");
+  const loading = h(
+    "p",
+    { class: "muted" },
+    "Waiting for the daemon's figures…",
+  );
+  const shown = figures();
+  fill(
+    main,
+    h("h2", null, "Overview"),
+    loading,
+    shown.el,
+    h(
+      "section",
+      { "aria-labelledby": "front-title" },
+      h("h2", { id: "front-title" }, "Upcoming jobs"),
+      front,
+      h(
+        "p",
+        null,
+        h("a", { href: "#/jobs?status=planned" }, "All planned jobs →"),
+      ),
+    ),
+  );
+  let lastStats = "";
+  let lastJobs = "";
 
   async function refresh() {
     const [stats, triggered, planned] = await Promise.all([
@@ -146,30 +156,23 @@ export function mount(main, _params, app) {
       api(query("jobs", { status: "planned", limit: FRONT_LIMIT })),
     ]);
     if (stats.text !== lastStats) {
-      renderStats(stats.data);
+      loading.remove();
+      shown.render(stats.data);
       lastStats = stats.text;
     }
     const jobsText = triggered.text + planned.text;
-    if (jobsText !== lastJobs) {
-      const { jobs, caption } = upcoming(triggered.data, planned.data);
-      fill(
-        front,
-        jobsTable(caption, jobs, {
-          empty: "No planned jobs",
-          onRemoved: () => app.refreshNow(),
-          onError: (e) => app.notify(e),
-        }),
-      );
-      lastJobs = jobsText;
-    }
+    if (jobsText === lastJobs) return;
+    const { jobs, caption } = upcoming(triggered.data, planned.data);
+    fill(
+      front,
+      jobsTable(caption, jobs, {
+        empty: "No planned jobs",
+        onRemoved: () => app.refreshNow(),
+        onError: (e) => app.notify(e),
+      }),
+    );
+    lastJobs = jobsText;
   }
 
-  return {
-    title: "Overview",
-    refresh,
-    unmount() {
-      execChart.destroy();
-      upChart.destroy();
-    },
-  };
+  return { title: "Overview", refresh, unmount: shown.destroy };
 }
