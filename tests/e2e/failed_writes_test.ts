@@ -200,22 +200,26 @@ Deno.test({
             undefined,
           { what: "a compaction to run", timeoutMs: 5000, intervalMs: 1 },
         );
-        const more = `${disk}/more`;
-        await fillDisk(more);
+        // The compaction may free its temp file before the SETs come: fill
+        // the disk again until a group fails.
         let failed = 0;
-        for (let i = 0; failed === 0 && i < 100; i++) {
-          failed += (await sendTracked(client, [
-            {
-              line: model.setJob(`c${i}`, `during.${i}`, FAR_NS),
-              apply: () => {},
-            },
-          ])).failed;
-          if (failed > 0) model.jobs.delete(`during.${i}`);
+        const fillers: string[] = [];
+        for (let round = 0; failed === 0 && round < 20; round++) {
+          const more = `${disk}/more.${round}`;
+          fillers.push(more);
+          await fillDisk(more);
+          for (let i = 0; failed === 0 && i < 20; i++) {
+            const id = `during.${round}.${i}`;
+            const line = model.setJob(`c${round}.${i}`, id, FAR_NS);
+            failed += (await sendTracked(client, [{ line, apply: () => {} }]))
+              .failed;
+            if (failed > 0) model.jobs.delete(id);
+          }
         }
         assert.ok(failed > 0, "no group failed while the disk was full");
         await daemon.waitForLog(/\[WARN\] logfile: compaction failed/);
         // The room comes back, but not enough for a copy of the state.
-        await Deno.remove(more);
+        for (const more of fillers) await Deno.remove(more);
         await waitFor(
           async () =>
             await statValue(daemon.port, "persistence_writable") === "1" ||
