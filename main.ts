@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { CLIENT_ENV, type ClientIo, runClient } from "./src/client/mod.ts";
 import { parseCommandLine, USAGE } from "./src/config/cli.ts";
 import { loadConfig } from "./src/config/config.ts";
 import { Daemon } from "./src/daemon.ts";
@@ -25,12 +26,20 @@ export async function main(argv: string[]): Promise<number> {
     case "version":
       print(Deno.stdout, `ztick ${VERSION}\n`);
       return 0;
-    case "help":
-      print(Deno.stdout, USAGE.endsWith("\n") ? USAGE : `${USAGE}\n`);
+    case "help": {
+      const text = invocation.text ?? USAGE;
+      print(Deno.stdout, text.endsWith("\n") ? text : `${text}\n`);
       return 0;
+    }
     case "usage":
-      print(Deno.stderr, `error: ${invocation.problem}\n${usageLine()}\n`);
+      print(
+        Deno.stderr,
+        `error: ${invocation.problem}\n${invocation.usage ?? usageLine()}\n`,
+      );
       return 2;
+    case "client":
+      // Not the daemon: no signal guard, no logging set-up.
+      return await runClient(invocation, CLIENT_IO);
     case "dump": {
       const stop = new AbortController();
       const signals = onStopSignal(() => stop.abort());
@@ -82,6 +91,21 @@ function onStopSignal(stop: () => void): { remove(): void } {
       signals.forEach((signal) => Deno.removeSignalListener(signal, stop)),
   };
 }
+
+/** The client's outside world: stdout, stderr, its variables, files. */
+const CLIENT_IO: ClientIo = {
+  stdout: (text) => print(Deno.stdout, text),
+  stderr: (text) => print(Deno.stderr, text),
+  env(name: (typeof CLIENT_ENV)[number]) {
+    // Query first: without --allow-env, a read would prompt on a terminal.
+    const { state } = Deno.permissions.querySync({
+      name: "env",
+      variable: name,
+    });
+    return state === "granted" ? Deno.env.get(name) : "denied";
+  },
+  readTextFile: (path) => Deno.readTextFile(path),
+};
 
 function usageLine(): string {
   return USAGE.split("\n").find((line) => line.trim() !== "") ??
