@@ -10,7 +10,7 @@ import { loadConfig } from "./src/config/config.ts";
 import { Daemon } from "./src/daemon.ts";
 import { guardDebugSignals } from "./src/debug_signals.ts";
 import { runDump } from "./src/dump.ts";
-import { logger, setUpLogging } from "./src/log.ts";
+import { logger, setUpLogging, stderrSink } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
 import { errorMessage } from "./src/errors.ts";
 import { type SyncWriter, writeAllSync } from "./src/io.ts";
@@ -58,7 +58,7 @@ async function serve(configPath: string | undefined): Promise<number> {
   // First: before it, SIGUSR1 could open an inspector once Deno arms it.
   guardDebugSignals();
   const config = await loadConfig(configPath);
-  setUpLogging(config.log.level);
+  setUpLogging(config.log.level, stderrSink(config.log.format));
   log.info(`config: ${configPath ?? "default"}`);
   log.info(`log level: ${config.log.level}`);
   // Listen for signals before the readiness line, so none is missed.
@@ -120,7 +120,8 @@ if (import.meta.main) {
   // The daemon never dies of a stray promise: log it and carry on.
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    log.error(`unexpected error: ${event.reason}`);
+    const reason = String(event.reason);
+    log.error(`unexpected error: ${reason}`, { reason });
   });
   let code: number;
   try {
