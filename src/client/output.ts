@@ -12,6 +12,7 @@ import {
   parseStatLine,
 } from "../protocol/answer_parse.ts";
 import type { Job } from "../domain/job.ts";
+import { formatTimestamp } from "../domain/timestamp.ts";
 import type { ClientCommand } from "./args.ts";
 
 /** A JSON integer: no leading zeros, so `JSON.rawJSON` takes it. */
@@ -49,7 +50,9 @@ export function renderOutput(
   switch (command) {
     case "get": {
       const { status, executionNs } = parseJobState(answer.value);
-      if (!json) return `${status} ${executionNs} ${utcText(executionNs)}\n`;
+      if (!json) {
+        return `${status} ${executionNs} ${formatTimestamp(executionNs)}\n`;
+      }
       return jsonLine(jobJson({ id: options.jobId, status, executionNs }));
     }
     case "query":
@@ -67,23 +70,6 @@ export function renderOutput(
     default:
       return json ? jsonLine({ ok: true }) : "";
   }
-}
-
-/**
- * Writes nanoseconds as a UTC RFC 3339 time, fractions only when there
- * are some.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { utcText } from "./output.ts";
- *
- * assert.equal(utcText(1775008800000000000n), "2026-04-01T02:00:00Z");
- * assert.equal(utcText(-1n), "1969-12-31T23:59:59.999999999Z");
- * ```
- */
-export function utcText(ns: bigint): string {
-  return Temporal.Instant.fromEpochNanoseconds(ns).toString();
 }
 
 function lines(data: readonly string[]): string {

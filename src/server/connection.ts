@@ -16,6 +16,7 @@ import { ReadBuffer } from "./_read_buffers.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 import { writeAll } from "../io.ts";
+import { warnOfEarlySet } from "./early_set.ts";
 
 const log = logger("server");
 /**
@@ -83,11 +84,11 @@ class AnswerBatch {
       const group = this.#waitGroups[i]!;
       if (!failed.has(group)) continue;
       const requestId = this.#waitIds[i]!;
-      log.info(
-        `request ${requestId}: not persisted: ${
-          errorMessage(failed.get(group))
-        }`,
-      );
+      const reason = `not persisted: ${errorMessage(failed.get(group))}`;
+      log.info(`request ${requestId}: ${reason}`, {
+        request: requestId,
+        reason,
+      });
       this.texts[this.#waitIndexes[i]!] = errorAnswer(requestId);
     }
   }
@@ -119,18 +120,41 @@ export class Connection {
 
   /** Serves the client until it leaves, fails or {@link close} is called. */
   async serve(): Promise<void> {
-    log.info(`client connected: ${this.#peer}`);
-    const { auth } = this.#context;
-    if (auth) {
-      this.#deadline = setTimeout(() => {
-        log.info(
-          `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
-        );
-        this.close();
-      }, auth.deadlineMs);
-    }
-    const splitter = new LineSplitter();
+    const peer = this.#peer;
+    log.debug(`client connected: ${peer}`, { peer });
+    this.#armAuthDeadline();
     const reads = new ReadBuffer();
+    try {
+      await this.#answerAll(reads);
+    } catch (error) {
+      if (!this.#closed) {
+        const reason = errorMessage(error);
+        log.info(`client ${peer}: ${reason}`, { peer, reason });
+      }
+    } finally {
+      reads.release();
+      this.close();
+      await this.#conn.closed;
+      log.debug(`client disconnected: ${peer}`, { peer });
+    }
+  }
+
+  /** With auth on, closes the connection if no AUTH succeeds in time. */
+  #armAuthDeadline(): void {
+    const { auth } = this.#context;
+    if (!auth) return;
+    this.#deadline = setTimeout(() => {
+      const peer = this.#peer;
+      log.info(`client ${peer}: no AUTH within ${auth.deadlineMs / 1000} s`, {
+        peer,
+      });
+      this.close();
+    }, auth.deadlineMs);
+  }
+
+  /** Reads and answers until EOF, a hang-up or close; throws on I/O errors. */
+  async #answerAll(reads: ReadBuffer): Promise<void> {
+    const splitter = new LineSplitter();
     let buffer = reads.next();
     // The answers of the previous chunk, still waiting for their records to
     // be committed or for the socket: the next chunk is read and applied
@@ -141,45 +165,34 @@ export class Connection {
       sending = this.#send(answers);
       sending.catch(() => {}); // awaited (and thrown) by the next send
     };
-    try {
-      while (!this.#closed) {
-        const n = await this.#conn.read(buffer);
-        if (n === null) break;
-        const chunk = buffer.subarray(0, n);
-        let answers = new AnswerBatch();
-        let hangUp: HangUp = false;
-        // The frames may point into `buffer`, which is not read into again
-        // before they are all answered, so awaiting a send here is safe.
-        for (const frame of splitter.push(chunk)) {
-          const answered = this.#answerFrame(frame, answers);
-          hangUp = typeof answered === "object" ? await answered : answered;
-          if (hangUp || this.#closed) break;
-          if (answers.chars >= FLUSH_ANSWER_CHARS) {
-            await send(answers);
-            answers = new AnswerBatch();
-          }
-        }
-        splitter.detach();
-        buffer = reads.next({ buffer, bytes: n });
-        await send(answers);
-        if (hangUp) {
-          await sending;
-          // Lines before AUTH are refused at once, but not at line rate.
-          if (hangUp === "delayed") await delay(AUTH_FAILURE_DELAY_MS);
-          break;
+    while (!this.#closed) {
+      const n = await this.#conn.read(buffer);
+      if (n === null) break;
+      const chunk = buffer.subarray(0, n);
+      let answers = new AnswerBatch();
+      let hangUp: HangUp = false;
+      // The frames may point into `buffer`, which is not read into again
+      // before they are all answered, so awaiting a send here is safe.
+      for (const frame of splitter.push(chunk)) {
+        const answered = this.#answerFrame(frame, answers);
+        hangUp = typeof answered === "object" ? await answered : answered;
+        if (hangUp || this.#closed) break;
+        if (answers.chars >= FLUSH_ANSWER_CHARS) {
+          await send(answers);
+          answers = new AnswerBatch();
         }
       }
-      await sending;
-    } catch (error) {
-      if (!this.#closed) {
-        log.info(`client ${this.#peer}: ${errorMessage(error)}`);
+      splitter.detach();
+      buffer = reads.next({ buffer, bytes: n });
+      await send(answers);
+      if (hangUp) {
+        await sending;
+        // Lines before AUTH are refused at once, but not at line rate.
+        if (hangUp === "delayed") await delay(AUTH_FAILURE_DELAY_MS);
+        break;
       }
-    } finally {
-      reads.release();
-      this.close();
-      await this.#conn.closed;
-      log.info(`client disconnected: ${this.#peer}`);
     }
+    await sending;
   }
 
   /** Closes the connection; pending answers are dropped. */
@@ -234,7 +247,11 @@ export class Connection {
   ): Answered {
     if (this.#namespace === undefined) return this.#refuse(answers);
     const requestId = readRequestId(bytes, cut);
-    log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
+    log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`, {
+      request: requestId,
+      reason: problem,
+      peer: this.#peer,
+    });
     if (requestId !== undefined) answers.add(errorAnswer(requestId));
     return false;
   }
@@ -252,29 +269,45 @@ export class Connection {
     }
     if (namespace === undefined) return this.#refuse(answers);
     if (request.kind === "invalid") {
-      log.info(
-        `request ${request.requestId ?? "(unreadable)"}: ${request.reason}`,
-      );
+      const { requestId, reason } = request;
+      log.info(`request ${requestId ?? "(unreadable)"}: ${reason}`, {
+        request: requestId,
+        reason,
+        peer: this.#peer,
+      });
       if (request.requestId !== undefined) {
         answers.add(errorAnswer(request.requestId));
       }
       return false;
     }
     const { requestId, command } = request;
-    log.debug(() =>
-      `instruction received: ${
+    log.debug(() => ({
+      message: `instruction received: ${
         INSTRUCTIONS[command.kind]
-      } (request ${requestId})`
-    );
+      } (request ${requestId})`,
+      fields: { request: requestId },
+    }));
+    if (command.kind === "set") warnOfEarlySet(requestId, command, log);
     let result: Result;
     try {
       result = this.#context.execute(command, namespace);
     } catch (error) {
-      log.error(`request ${requestId}: ${errorMessage(error)}`);
+      const reason = errorMessage(error);
+      log.error(`request ${requestId}: ${reason}`, {
+        request: requestId,
+        reason,
+      });
       answers.add(errorAnswer(requestId));
       return false;
     }
-    if (isFailure(result)) log.info(`request ${requestId}: ${result.reason}`);
+    if (isFailure(result)) {
+      const { reason } = result;
+      log.info(`request ${requestId}: ${reason}`, {
+        request: requestId,
+        reason,
+        peer: this.#peer,
+      });
+    }
     const text = renderAnswer(requestId, result);
     if (result.kind === "done") {
       answers.addCommitted(text, requestId, result.committed);
@@ -292,7 +325,8 @@ export class Connection {
       return false;
     }
     if (this.#namespace !== undefined) {
-      log.info(`client ${this.#peer}: AUTH after authentication refused`);
+      const peer = this.#peer;
+      log.info(`client ${peer}: AUTH after authentication refused`, { peer });
       answers.add(AUTH_ERROR);
       return false;
     }
@@ -308,10 +342,13 @@ export class Connection {
     const ip = "hostname" in remoteAddr ? remoteAddr.hostname : this.#peer;
     const outcome = await auth.verify(secret, ip, this.#closing?.signal);
     if (outcome.kind !== "accepted") {
+      const peer = this.#peer;
       if (outcome.kind === "refused") {
-        log.info(`client ${this.#peer}: authentication failed`);
+        log.info(`client ${peer}: authentication failed`, { peer });
       } else if (outcome.kind === "throttled") {
-        log.debug(`client ${this.#peer}: AUTH refused unchecked (throttled)`);
+        log.debug(`client ${peer}: AUTH refused unchecked (throttled)`, {
+          peer,
+        });
       }
       answers.add(AUTH_ERROR);
       return "now";
@@ -324,7 +361,8 @@ export class Connection {
 
   /** Any other line before AUTH: `ERROR`, then close (spec: protocol.md §9). */
   #refuse(answers: AnswerBatch): HangUp {
-    log.info(`client ${this.#peer}: request before AUTH refused`);
+    const peer = this.#peer;
+    log.info(`client ${peer}: request before AUTH refused`, { peer });
     answers.add(AUTH_ERROR);
     return "delayed";
   }

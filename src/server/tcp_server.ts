@@ -106,18 +106,20 @@ export class TcpServer implements AsyncDisposable {
         if (!isExhaustion(error)) {
           // A peer that reset before its connection was accepted, say:
           // nothing to wait for, and the next client must not wait either.
-          log.debug(`accept failed: ${errorMessage(error)}`);
+          const reason = errorMessage(error);
+          log.debug(`accept failed: ${reason}`, { reason });
           continue;
         }
-        log.error(`accept failed, retrying shortly: ${errorMessage(error)}`);
+        const reason = errorMessage(error);
+        log.error(`accept failed, retrying shortly: ${reason}`, { reason });
         await new Promise((resolve) => setTimeout(resolve, EXHAUSTED_PAUSE_MS));
         continue;
       }
       if (this.#connections.size >= this.#maxConnections) {
+        const peer = formatAddr(conn.remoteAddr);
         log.warn(
-          `connection from ${
-            formatAddr(conn.remoteAddr)
-          } refused: ${this.#maxConnections} connections open`,
+          `connection from ${peer} refused: ${this.#maxConnections} connections open`,
+          { peer },
         );
         conn.close();
         continue;

@@ -272,7 +272,7 @@ Deno.test({
         );
         assert.match(
           daemon.log,
-          /\[WARN\] execution failed: job=noexchange\. rule=rule\.noexchange\. runner=amqp: /,
+          /\[WARN\] execution failed: job=noexchange\. rule=rule\.noexchange\. runner=amqp detail=error: /,
         );
       });
     } finally {

@@ -103,6 +103,6 @@ Deno.test("an invalid <when> exits 2 with the problem and a usage line, and noth
     assert.match(second!, /^usage: ztick set <job> <when>/);
     assert.equal(rest, "");
   }
-  assert.doesNotMatch(d.daemon.log, /client connected/);
+  assert.doesNotMatch(d.daemon.log, /request c1/);
   assert.equal((await d.run(["query"])).stdout, "");
 });

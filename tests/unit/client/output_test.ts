@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderOutput, utcText } from "../../../src/client/output.ts";
+import { renderOutput } from "../../../src/client/output.ts";
 
 const ok = (data: string[], value = "") => ({ data, value });
 const text = { json: false, jobId: "j" };
@@ -103,20 +103,5 @@ Deno.test({
       SyntaxError,
     );
     assert.throws(() => renderOutput("query", ok(["x"]), json), SyntaxError);
-  },
-});
-
-Deno.test({
-  name: "utcText() writes whole seconds bare and fractions to the nanosecond",
-  permissions: "none",
-  fn() {
-    assert.equal(utcText(0n), "1970-01-01T00:00:00Z");
-    assert.equal(utcText(1775008800500000000n), "2026-04-01T02:00:00.5Z");
-    assert.equal(
-      utcText(1775008800000000001n),
-      "2026-04-01T02:00:00.000000001Z",
-    );
-    assert.equal(utcText(2n ** 63n - 1n), "2262-04-11T23:47:16.854775807Z");
-    assert.equal(utcText(-(2n ** 63n)), "1677-09-21T00:12:43.145224192Z");
   },
 });
