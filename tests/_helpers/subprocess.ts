@@ -62,10 +62,13 @@ export class DaemonProcess implements AsyncDisposable {
     this.#stderr = this.#collect();
   }
 
-  /** Starts `ztick -c <config>` and waits for its readiness line. */
+  /**
+   * Starts `ztick -c <config>` and waits for its readiness line (`ready`,
+   * whose group 1 is the port; the text format's line by default).
+   */
   static async start(
     configPath: string,
-    options: { cwd?: string; script?: string } = {},
+    options: { cwd?: string; script?: string; ready?: RegExp } = {},
   ): Promise<DaemonProcess> {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -82,7 +85,9 @@ export class DaemonProcess implements AsyncDisposable {
       ...(options.cwd ? { cwd: options.cwd } : {}),
     }).spawn();
     const daemon = new DaemonProcess(child);
-    const line = await daemon.waitForLog(/\[INFO\] listening on \S+:(\d+)\n/);
+    const line = await daemon.waitForLog(
+      options.ready ?? /\[INFO\] listening on \S+:(\d+)\n/,
+    );
     daemon.port = Number(line[1]);
     return daemon;
   }
