@@ -68,8 +68,16 @@ async function provoke(daemon: DaemonProcess): Promise<void> {
 }
 
 Deno.test("text format: a process's stderr cannot forge a line; the warn line names the detail and the stderr tail", async () => {
-  await using d = await loggingDaemon("text");
+  await using d = await loggingDaemon("text", "[execution]\ntimeout = 1\n");
   await provoke(d.daemon);
+  await converse(
+    d.daemon.port,
+    `AUTH ${ADMIN_SECRET}\nr1 RULE SET r.slow slow. shell "sleep 5"\n` +
+      "r2 SET slow.1 1775008800000000000\n",
+  );
+  await d.daemon.waitForLog(
+    /\[WARN\] execution failed: job=slow\.1 rule=r\.slow runner=shell detail=timeout: TimeoutError: timed out after 1 s\n/,
+  );
   await d.daemon.waitForLog(/execution failed: job=fail\.1/);
   await d.daemon.waitForLog(/stderr of job fail\.1/);
   const lines = d.daemon.log.trimEnd().split("\n");
