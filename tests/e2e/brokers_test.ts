@@ -6,7 +6,7 @@
  * (spec: runners.md §7–§9).
  */
 import assert from "node:assert/strict";
-import { type Channel, connect } from "amqplib";
+import { type Channel, connect } from "npm:amqplib@2.3.1";
 import { converse, waitFor } from "../_helpers/client.ts";
 import {
   AMQP_PORT,
