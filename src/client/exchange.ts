@@ -76,10 +76,13 @@ export async function exchange(
   expired.catch(() => {});
   try {
     conn = await Promise.race([
-      connect(target, connecting.signal, state),
+      quietly(connect(target, connecting.signal, state)),
       expired,
     ]);
-    return await Promise.race([converse(conn, target, request), expired]);
+    return await Promise.race([
+      quietly(converse(conn, target, request)),
+      expired,
+    ]);
   } finally {
     clearTimeout(timer);
     if (conn) closeQuietly(conn);
@@ -206,6 +209,7 @@ class LineReader {
       }
       if (n === null) throw this.#closed();
       this.#first ??= chunk[0];
+      if (this.#tlsSpoke()) throw this.#garbled(); // no line will come
       const joined = new Uint8Array(this.#pending.length + n);
       joined.set(this.#pending);
       joined.set(chunk.subarray(0, n), this.#pending.length);
@@ -244,6 +248,15 @@ class LineReader {
     return this.#target.tls === undefined && this.#first !== undefined &&
       TLS_RECORD_TYPES.includes(this.#first);
   }
+}
+
+/**
+ * The promise itself, marked handled: once the deadline won the race, its
+ * late failure (the connection closed under it) must not surface.
+ */
+function quietly<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 function seconds(ms: number): string {
