@@ -4,12 +4,13 @@
  *
  * @module
  */
+import { CLIENT_ENV, type ClientIo, runClient } from "./src/client/mod.ts";
 import { parseCommandLine, USAGE } from "./src/config/cli.ts";
 import { loadConfig } from "./src/config/config.ts";
 import { Daemon } from "./src/daemon.ts";
 import { guardDebugSignals } from "./src/debug_signals.ts";
 import { runDump } from "./src/dump.ts";
-import { logger, setUpLogging } from "./src/log.ts";
+import { logger, setUpLogging, stderrSink } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
 import { errorMessage } from "./src/errors.ts";
 import { type SyncWriter, writeAllSync } from "./src/io.ts";
@@ -25,12 +26,20 @@ export async function main(argv: string[]): Promise<number> {
     case "version":
       print(Deno.stdout, `ztick ${VERSION}\n`);
       return 0;
-    case "help":
-      print(Deno.stdout, USAGE.endsWith("\n") ? USAGE : `${USAGE}\n`);
+    case "help": {
+      const text = invocation.text ?? USAGE;
+      print(Deno.stdout, text.endsWith("\n") ? text : `${text}\n`);
       return 0;
+    }
     case "usage":
-      print(Deno.stderr, `error: ${invocation.problem}\n${usageLine()}\n`);
+      print(
+        Deno.stderr,
+        `error: ${invocation.problem}\n${invocation.usage ?? usageLine()}\n`,
+      );
       return 2;
+    case "client":
+      // Not the daemon: no signal guard, no logging set-up.
+      return await runClient(invocation, CLIENT_IO);
     case "dump": {
       const stop = new AbortController();
       const signals = onStopSignal(() => stop.abort());
@@ -49,7 +58,7 @@ async function serve(configPath: string | undefined): Promise<number> {
   // First: before it, SIGUSR1 could open an inspector once Deno arms it.
   guardDebugSignals();
   const config = await loadConfig(configPath);
-  setUpLogging(config.log.level);
+  setUpLogging(config.log.level, stderrSink(config.log.format));
   log.info(`config: ${configPath ?? "default"}`);
   log.info(`log level: ${config.log.level}`);
   // Listen for signals before the readiness line, so none is missed.
@@ -83,6 +92,21 @@ function onStopSignal(stop: () => void): { remove(): void } {
   };
 }
 
+/** The client's outside world: stdout, stderr, its variables, files. */
+const CLIENT_IO: ClientIo = {
+  stdout: (text) => print(Deno.stdout, text),
+  stderr: (text) => print(Deno.stderr, text),
+  env(name: (typeof CLIENT_ENV)[number]) {
+    // Query first: without --allow-env, a read would prompt on a terminal.
+    const { state } = Deno.permissions.querySync({
+      name: "env",
+      variable: name,
+    });
+    return state === "granted" ? Deno.env.get(name) : "denied";
+  },
+  readTextFile: (path) => Deno.readTextFile(path),
+};
+
 function usageLine(): string {
   return USAGE.split("\n").find((line) => line.trim() !== "") ??
     "usage: ztick --help";
@@ -96,7 +120,8 @@ if (import.meta.main) {
   // The daemon never dies of a stray promise: log it and carry on.
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    log.error(`unexpected error: ${event.reason}`);
+    const reason = String(event.reason);
+    log.error(`unexpected error: ${reason}`, { reason });
   });
   let code: number;
   try {

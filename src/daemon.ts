@@ -1,7 +1,7 @@
 import type { Config } from "./config/config.ts";
 import type { Command } from "./domain/command.ts";
 import { errorMessage } from "./errors.ts";
-import { logger } from "./log.ts";
+import { count, logger } from "./log.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
 import type { JobStore } from "./scheduler/job_store.ts";
 import type { Clock } from "./scheduler/ports.ts";
@@ -101,7 +101,11 @@ export class Daemon implements AsyncDisposable {
       stat,
     });
     scheduler.settleInterrupted();
-    log.info(`loaded ${store.jobCount} jobs, ${store.ruleCount} rules`);
+    log.info(
+      `loaded ${count(store.jobCount, "job")}, ${
+        count(store.ruleCount, "rule")
+      }`,
+    );
     let servers: { server: TcpServer; http: HttpServer | undefined };
     try {
       servers = listen(config, maxConnections, access, {
@@ -153,7 +157,8 @@ export class Daemon implements AsyncDisposable {
       this.#parts.access.current = access;
       log.info(`reloaded: ${what.join(", ")}`);
     } catch (error) {
-      log.error(`reload failed: ${errorMessage(error)}`);
+      const reason = errorMessage(error);
+      log.error(`reload failed: ${reason}`, { reason });
     }
   }
 

@@ -4,13 +4,36 @@
  * libraries not) over 400 lines, and every function or method over 60
  * lines, with the largest of each. Exit code 1 when a limit is broken.
  *
- *     deno run -A tools/sizes.ts [--all]
+ *     deno run -A tools/sizes.ts [--all]      (or: deno task sizes)
  *
  * `--all` lists every file and the 20 longest functions.
  *
+ * TypeScript is pinned in dev.lock, not in deno.lock (which holds only the
+ * daemon's packages, since `deno task` installs all of deno.lock): run
+ * plainly, the script runs itself again with `--lock=dev.lock`.
+ *
  * @module
  */
-import ts from "npm:typescript@5.9.3";
+import type * as TypeScript from "npm:typescript@5.9.3";
+
+const DEV_LOCK = new URL("../dev.lock", import.meta.url).pathname;
+const RERUN = "ZTICK_SIZES_DEV_LOCK";
+if (Deno.env.get(RERUN) !== "1") {
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--lock=${DEV_LOCK}`,
+      "-A",
+      new URL(import.meta.url).pathname,
+      ...Deno.args,
+    ],
+    env: { [RERUN]: "1" },
+  }).spawn().status;
+  Deno.exit(code);
+}
+// Not a literal: a literal would be resolved, against deno.lock, up front.
+const TYPESCRIPT = ["npm:typescript", "5.9.3"].join("@");
+const ts: typeof TypeScript = (await import(TYPESCRIPT)).default;
 
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 60;
@@ -36,7 +59,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 function functionsOf(path: string, text: string): Measure[] {
   const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
   const found: Measure[] = [];
-  const visit = (node: ts.Node) => {
+  const visit = (node: TypeScript.Node) => {
     if (ts.isFunctionLike(node) && "body" in node && node.body) {
       const start = source.getLineAndCharacterOfPosition(node.getStart()).line;
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;

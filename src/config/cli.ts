@@ -1,10 +1,16 @@
 /**
  * The command line: `ztick [server] [-c PATH]`, `ztick dump LOGFILE …`,
- * `--version`, `--help` (spec: configuration.md §1).
+ * the client commands, `--version`, `--help` (spec: configuration.md §1).
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import {
+  CLIENT_WORDS,
+  type ClientInvocation,
+  clientUsage,
+  parseClientArgs,
+} from "../client/args.ts";
 
 /** What one run of `ztick` is asked to do. */
 export type Invocation =
@@ -16,17 +22,22 @@ export type Invocation =
     compact: boolean;
     follow: boolean;
   }
+  | ClientInvocation
   | { kind: "version" }
-  | { kind: "help" }
-  /** Exit 2: stderr gets `error: <problem>`, then a usage line. */
-  | { kind: "usage"; problem: string };
+  /** `text`: a client command's own usage instead of {@link USAGE}. */
+  | { kind: "help"; text?: string }
+  /**
+   * Exit 2: stderr gets `error: <problem>`, then a usage line (`usage`,
+   * else the first line of {@link USAGE}).
+   */
+  | { kind: "usage"; problem: string; usage?: string };
 
 /**
  * The usage text `--help` prints. Its first line is a one-line synopsis,
  * suitable to follow a usage error.
  */
 export const USAGE =
-  `usage: ztick [server] [-c PATH] | ztick dump LOGFILE [OPTIONS] | ztick --version | ztick --help
+  `usage: ztick [server] [-c PATH] | ztick dump LOGFILE [OPTIONS] | ztick COMMAND [ARGS] | ztick --help
 
   ztick [-c PATH | --config PATH]          run the daemon
   ztick server [-c PATH | --config PATH]   same, explicit
@@ -36,6 +47,30 @@ export const USAGE =
   ztick --help | -h                        print this help and exit
 
 Without -c the daemon uses the built-in defaults and reads no file.
+
+client commands (one request to a running daemon):
+  ztick set <job> <when> [--tz ZONE]       SET; <when>: 2026-04-01T02:00:00Z,
+                                           "2026-04-01 02:00" (local), +2h30m,
+                                           now, @<seconds>, @<ms>ms, <ns>
+  ztick cron <job> <expression> [--tz ZONE] [--catchup skip|once|all]
+  ztick get <job>                          status, nanoseconds, UTC time
+  ztick query [<prefix>]
+  ztick rm <job>
+  ztick history <job>
+  ztick rule set <rule> <pattern> [<key>=<value> ...] <runner> <args...>
+  ztick rule rm <rule>
+  ztick rule ls
+  ztick stat
+
+client options (anywhere after the command; after --, all is positional):
+  --addr HOST:PORT     the daemon ($ZTICK_ADDR, else 127.0.0.1:5678)
+  --token-file PATH    send AUTH with the file's first line
+                       (else $ZTICK_TOKEN_FILE, else the secret $ZTICK_TOKEN)
+  --tls [--ca PATH]    connect with TLS, trusting PATH or the system roots
+  --json               print JSON (exact integers)
+  --timeout DURATION   give up after this long (default 10s)
+exit codes: 0 OK, 1 ERROR answer, 2 usage error, 3 connection, TLS,
+AUTH or timeout
 
 dump options:
   --format text|json   canonical protocol lines (default) or NDJSON
@@ -100,8 +135,22 @@ export function parseCommandLine(argv: string[]): Invocation {
     case "dump":
       return parseDump(rest);
     default:
+      if (first !== undefined && CLIENT_WORDS.includes(first)) {
+        return parseClient(argv);
+      }
       return parseServer(argv);
   }
+}
+
+function parseClient(argv: string[]): Invocation {
+  const parsed = parseClientArgs(argv);
+  if (parsed.kind !== "help") return parsed;
+  return {
+    kind: "help",
+    text: `${clientUsage(parsed.command)}\n\n${
+      USAGE.slice(USAGE.indexOf("client commands"))
+    }`,
+  };
 }
 
 function parseServer(args: string[]): Invocation {

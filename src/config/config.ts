@@ -7,14 +7,14 @@
 import { decodeToml, isTable, parseToml } from "./_toml.ts";
 import { ConfigError } from "./config_error.ts";
 import { type ListenAddress, parseListenAddress } from "./listen_address.ts";
-import type { LevelName } from "../log.ts";
+import type { LevelName, LogFormat } from "../log.ts";
 import { fsReason } from "../errors.ts";
 
 /** The daemon's configuration, every key resolved to its value or default. */
 export interface Config {
   /** The `-c` path; `undefined` for the built-in defaults. */
   readonly path: string | undefined;
-  readonly log: { readonly level: LevelName };
+  readonly log: { readonly level: LevelName; readonly format: LogFormat };
   readonly controller: {
     readonly listen: ListenAddress;
     readonly authFile?: string;
@@ -57,7 +57,7 @@ const UINT32_MAX = 4294967295;
 /** The built-in defaults, used without `-c` (spec: configuration.md §2). */
 export const DEFAULT_CONFIG: Config = deepFreeze({
   path: undefined,
-  log: { level: "info" },
+  log: { level: "info", format: "text" },
   controller: {
     listen: { hostname: "127.0.0.1", port: 5678, text: "127.0.0.1:5678" },
   },
@@ -267,6 +267,12 @@ const SECTIONS: Record<SectionName, Record<string, Reader>> = {
       config.log.level = value.oneOf(
         LEVELS,
         `must be one of ${LEVELS.join(", ")}`,
+      );
+    },
+    format({ config }, value) {
+      config.log.format = value.oneOf(
+        ["text", "json"],
+        'must be "text" or "json"',
       );
     },
   },

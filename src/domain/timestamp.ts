@@ -143,3 +143,21 @@ function daysFromCivil(year: number, month: number, day: number): number {
     Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146_097 + dayOfEra - 719_468;
 }
+
+/**
+ * Writes nanoseconds since the epoch as a UTC RFC 3339 time, with a
+ * fraction only when there is one, cut after its last significant digit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatTimestamp } from "./timestamp.ts";
+ *
+ * assert.equal(formatTimestamp(1775008800000000000n), "2026-04-01T02:00:00Z");
+ * assert.equal(formatTimestamp(1775008800n), "1970-01-01T00:00:01.7750088Z");
+ * assert.equal(formatTimestamp(-1n), "1969-12-31T23:59:59.999999999Z");
+ * ```
+ */
+export function formatTimestamp(ns: bigint): string {
+  return Temporal.Instant.fromEpochNanoseconds(ns).toString();
+}

@@ -86,10 +86,10 @@ export class LogWriter {
       this.#size = start;
       return true;
     } catch (error) {
+      const reason = fsReason(error);
       log.error(
-        `logfile: cannot cut ${this.#path} back to ${start} bytes: ${
-          fsReason(error)
-        }`,
+        `logfile: cannot cut ${this.#path} back to ${start} bytes: ${reason}`,
+        { reason },
       );
       return false;
     }
@@ -146,9 +146,10 @@ export class LogWriter {
     try {
       file.syncDataSync();
     } catch (error) {
-      log.error(
-        `logfile: cannot sync ${this.#path} at close: ${fsReason(error)}`,
-      );
+      const reason = fsReason(error);
+      log.error(`logfile: cannot sync ${this.#path} at close: ${reason}`, {
+        reason,
+      });
     }
     closeQuietly(file);
   }

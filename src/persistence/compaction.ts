@@ -16,7 +16,7 @@ import {
   writeAll,
   writeAllSync,
 } from "../io.ts";
-import { logger } from "../log.ts";
+import { count, logger } from "../log.ts";
 import {
   ChunkWriter,
   compactionTempPath,
@@ -201,14 +201,18 @@ export class Compactions {
       this.#state = "success";
       const ms = Math.round(performance.now() - startedMs);
       log.info(
-        `logfile: compacted to ${rules} rules, ${jobs} jobs, ${bytes} bytes in ${ms} ms`,
+        `logfile: compacted to ${count(rules, "rule")}, ${
+          count(jobs, "job")
+        }, ${bytes} bytes in ${ms} ms`,
       );
     } catch (error) {
       this.#state = "failure";
       if (closed()) {
-        log.debug(`logfile: compaction abandoned: ${fsReason(error)}`);
+        const reason = fsReason(error);
+        log.debug(`logfile: compaction abandoned: ${reason}`, { reason });
       } else {
-        log.warn(`logfile: compaction failed: ${fsReason(error)}`);
+        const reason = fsReason(error);
+        log.warn(`logfile: compaction failed: ${reason}`, { reason });
       }
     }
   }

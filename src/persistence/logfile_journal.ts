@@ -289,10 +289,10 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     const until = this.#recovery === "rewrite"
       ? "it is rewritten"
       : "there is room again";
+    const reason = fsReason(error);
     log.error(
-      `logfile: write to ${this.#path} failed, read-only until ${until}: ${
-        fsReason(error)
-      }`,
+      `logfile: write to ${this.#path} failed, read-only until ${until}: ${reason}`,
+      { reason },
     );
     this.#scheduleRecovery();
   }
@@ -302,7 +302,8 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     const timer = setTimeout(() => {
       this.#recoveryTimer = undefined;
       this.#recover().catch((error) => {
-        log.error(`logfile: recovery crashed: ${fsReason(error)}`);
+        const reason = fsReason(error);
+        log.error(`logfile: recovery crashed: ${reason}`, { reason });
       });
     }, RECOVERY_INTERVAL_MS);
     Deno.unrefTimer(timer);
@@ -326,8 +327,8 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     } catch (error) {
       const reason = fsReason(error);
       const line = `logfile: recovery failed, still read-only: ${reason}`;
-      if (reason !== this.#lastRecoveryError) log.warn(line);
-      else log.debug(line);
+      if (reason !== this.#lastRecoveryError) log.warn(line, { reason });
+      else log.debug(line, { reason });
       this.#lastRecoveryError = reason;
       this.#scheduleRecovery();
     }

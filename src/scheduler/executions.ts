@@ -91,10 +91,14 @@ export class Executions {
     for (const entry of this.#options.store.jobs()) {
       if (entry.status !== "triggered") continue;
       if (this.#options.onInterrupted === "rerun") {
-        log.warn(`interrupted job ${entry.id} will run again`);
+        log.warn(`interrupted job ${entry.id} will run again`, {
+          job: entry.id,
+        });
         this.#interrupted.push(entry);
       } else {
-        log.warn(`interrupted job ${entry.id} marked failed`);
+        log.warn(`interrupted job ${entry.id} marked failed`, {
+          job: entry.id,
+        });
         this.#transition(entry, "failed").catch(ignoreUncommitted);
       }
     }
@@ -141,7 +145,10 @@ export class Executions {
   #trigger(entry: JobEntry): void {
     const rule = findRule(this.#options.store.rules(), entry.id);
     if (rule === undefined) {
-      log.warn(`job ${entry.id} failed: no rule matches`);
+      log.warn(`job ${entry.id} failed: no rule matches`, {
+        job: entry.id,
+        detail: "no-rule",
+      });
       this.#noRule.add();
       this.#transition(entry, "failed").catch(ignoreUncommitted);
       return;
@@ -167,6 +174,7 @@ export class Executions {
       if (!store.isCurrent(queued.entry)) {
         log.debug(
           `execution of job ${queued.job.id} dropped: job was re-set or removed`,
+          { job: queued.job.id },
         );
         continue;
       }
@@ -190,6 +198,9 @@ export class Executions {
         () => new TimeoutError(timeoutMs),
       );
       outcome = await executor.execute({ job, rule, signal: limit.signal });
+      if (!outcome.ok && limit.signal.reason instanceof TimeoutError) {
+        outcome = { ...outcome, detail: "timeout" };
+      }
     } catch (error) {
       outcome = { ok: false, reason: `unexpected error: ${error}` };
     } finally {
@@ -203,20 +214,18 @@ export class Executions {
   }
 
   #finish(entry: JobEntry, rule: Rule, outcome: Outcome): void {
-    log.debug(`execution outcome: job=${entry.id} success=${outcome.ok}`);
-    if (!outcome.ok) {
-      log.warn(
-        `execution failed: job=${entry.id} rule=${rule.id} runner=${rule.runner.kind}: ${outcome.reason}`,
-      );
-    }
+    const job = entry.id;
+    log.debug(`execution outcome: job=${job} success=${outcome.ok}`, { job });
+    if (!outcome.ok) logFailure(job, rule, outcome);
     if (!this.#recording) {
-      log.debug(`outcome of job ${entry.id} not recorded: shutting down`);
+      log.debug(`outcome of job ${job} not recorded: shutting down`, { job });
       return;
     }
     const { store } = this.#options;
     if (!store.isCurrent(entry) || entry.status !== "triggered") {
       log.debug(
         `outcome of job ${entry.id} discarded: job was re-set or removed`,
+        { job },
       );
       return;
     }
@@ -268,6 +277,25 @@ export class TimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`timed out after ${timeoutMs / 1000} s`);
   }
+}
+
+/**
+ * The warn line of a failed execution: what ran, the detail, the reason
+ * and the end of the process's stderr (spec: configuration.md §5).
+ */
+function logFailure(
+  job: string,
+  rule: Rule,
+  outcome: Extract<Outcome, { ok: false }>,
+): void {
+  const { reason, stderrTail } = outcome;
+  const detail = outcome.detail ?? "error";
+  const runner = rule.runner.kind;
+  const stderr = stderrTail ? `; stderr: ${stderrTail}` : "";
+  log.warn(
+    `execution failed: job=${job} rule=${rule.id} runner=${runner} detail=${detail}: ${reason}${stderr}`,
+    { job, rule: rule.id, runner, detail, reason },
+  );
 }
 
 /** Why an execution was aborted at shutdown. */

@@ -45,8 +45,15 @@ export interface Execution {
   readonly signal: AbortSignal;
 }
 
-/** How an execution ended; runners never throw. */
-export type Outcome = { ok: true } | { ok: false; reason: string };
+/**
+ * How an execution ended; runners never throw. A failure may carry its
+ * `detail` token (`exit:3`, `signal:SIGKILL`, `spawn-error`, `http:503`,
+ * `error`: extensions.md §3) and, for a process, `stderrTail`: the end of
+ * its stderr, short enough for one log line.
+ */
+export type Outcome =
+  | { ok: true }
+  | { ok: false; reason: string; detail?: string; stderrTail?: string };
 
 /** Runs executions; the runners' single face. */
 export interface Executor {

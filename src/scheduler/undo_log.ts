@@ -74,9 +74,10 @@ export class UndoLog {
       try {
         undos[i]!();
       } catch (error) {
-        log.error(
-          `undo of an uncommitted change failed: ${errorMessage(error)}`,
-        );
+        const reason = errorMessage(error);
+        log.error(`undo of an uncommitted change failed: ${reason}`, {
+          reason,
+        });
       }
     }
   }

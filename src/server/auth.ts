@@ -150,6 +150,7 @@ export class FailureThrottle {
       bucket.tripped = true;
       log.warn(
         `auth: more than ${this.#burst} failed attempts from ${peer}; checking ${this.#perSecond} a second from there`,
+        { peer },
       );
     }
     return (-bucket.tokens / this.#perSecond) * 1000;

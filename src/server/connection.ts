@@ -8,15 +8,17 @@ import {
   renderAnswer,
 } from "../protocol/answer.ts";
 import { type Frame, LineSplitter } from "../protocol/framing.ts";
-import type { CountRequest, RequestName } from "../telemetry/requests.ts";
+import type { CountRequest } from "../telemetry/requests.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
 import { AUTH_FAILURE_DELAY_MS, type Authenticator } from "./auth.ts";
+import { AnswerBatch } from "./_answer_batch.ts";
 import { ReadBuffer } from "./_read_buffers.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 import { formatAddr, writeAll } from "../io.ts";
+import { warnOfEarlySet } from "./early_set.ts";
 
 const log = logger("server");
 /**
@@ -35,75 +37,6 @@ export interface ConnectionContext {
   readonly auth?: Authenticator;
   /** Counts answered requests (`ztick_requests_total`). */
   readonly count?: CountRequest;
-}
-
-/**
- * The answers to one chunk of requests, in order. Mutations wait for their
- * journal group; a group that fails turns its answers into `ERROR`.
- */
-class AnswerBatch {
-  readonly texts: string[] = [];
-  chars = 0;
-  readonly #count: CountRequest | undefined;
-  /** Per mutation: where its answer is, its request id, command, group. */
-  readonly #waitIndexes: number[] = [];
-  readonly #waitIds: string[] = [];
-  readonly #waitCommands: RequestName[] = [];
-  readonly #waitGroups: Promise<void>[] = [];
-  /** The groups, each once per run of records sharing it. */
-  readonly #groups: Promise<void>[] = [];
-
-  constructor(count: CountRequest | undefined) {
-    this.#count = count;
-  }
-
-  add(text: string): void {
-    this.texts.push(text);
-    this.chars += text.length;
-  }
-
-  /** Adds an answer that holds until `committed` settles. */
-  addCommitted(
-    text: string,
-    requestId: string,
-    command: RequestName,
-    committed: Promise<void>,
-  ): void {
-    this.#waitIndexes.push(this.texts.length);
-    this.#waitIds.push(requestId);
-    this.#waitCommands.push(command);
-    this.#waitGroups.push(committed);
-    if (this.#groups.at(-1) !== committed) this.#groups.push(committed);
-    this.add(text);
-  }
-
-  /** Waits for every mutation's record and returns the text to write. */
-  async settle(): Promise<string> {
-    if (this.#groups.length > 0) {
-      const failed = new Map<Promise<void>, unknown>();
-      await Promise.all(
-        this.#groups.map((p) => p.catch((error) => failed.set(p, error))),
-      );
-      this.#settled(failed);
-    }
-    return this.texts.join("");
-  }
-
-  /** Counts the mutations and turns those of failed groups into `ERROR`. */
-  #settled(failed: Map<Promise<void>, unknown>): void {
-    for (let i = 0; i < this.#waitGroups.length; i++) {
-      const group = this.#waitGroups[i]!;
-      this.#count?.(this.#waitCommands[i]!, !failed.has(group));
-      if (!failed.has(group)) continue;
-      const requestId = this.#waitIds[i]!;
-      log.info(
-        `request ${requestId}: not persisted: ${
-          errorMessage(failed.get(group))
-        }`,
-      );
-      this.texts[this.#waitIndexes[i]!] = errorAnswer(requestId);
-    }
-  }
 }
 
 /**
@@ -132,7 +65,8 @@ export class Connection {
 
   /** Serves the client until it leaves, fails or {@link close} is called. */
   async serve(): Promise<void> {
-    log.info(`client connected: ${this.#peer}`);
+    const peer = this.#peer;
+    log.debug(`client connected: ${peer}`, { peer });
     this.#armAuthDeadline();
     const splitter = new LineSplitter();
     const reads = new ReadBuffer();
@@ -162,13 +96,14 @@ export class Connection {
       await sending;
     } catch (error) {
       if (!this.#closed) {
-        log.info(`client ${this.#peer}: ${errorMessage(error)}`);
+        const reason = errorMessage(error);
+        log.info(`client ${peer}: ${reason}`, { peer, reason });
       }
     } finally {
       reads.release();
       this.close();
       await this.#conn.closed;
-      log.info(`client disconnected: ${this.#peer}`);
+      log.debug(`client disconnected: ${peer}`, { peer });
     }
   }
 
@@ -205,9 +140,10 @@ export class Connection {
     const { auth } = this.#context;
     if (!auth) return;
     this.#deadline = setTimeout(() => {
-      log.info(
-        `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
-      );
+      const peer = this.#peer;
+      log.info(`client ${peer}: no AUTH within ${auth.deadlineMs / 1000} s`, {
+        peer,
+      });
       this.close();
     }, auth.deadlineMs);
   }
@@ -264,7 +200,11 @@ export class Connection {
   ): Answered {
     if (this.#namespace === undefined) return this.#refuse(answers);
     const requestId = readRequestId(bytes, cut);
-    log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`);
+    log.info(`request ${requestId ?? "(unreadable)"}: ${problem}`, {
+      request: requestId,
+      reason: problem,
+      peer: this.#peer,
+    });
     if (requestId !== undefined) answers.add(errorAnswer(requestId));
     return false;
   }
@@ -282,29 +222,45 @@ export class Connection {
     }
     if (namespace === undefined) return this.#refuse(answers);
     if (request.kind === "invalid") {
-      log.info(
-        `request ${request.requestId ?? "(unreadable)"}: ${request.reason}`,
-      );
+      const { requestId, reason } = request;
+      log.info(`request ${requestId ?? "(unreadable)"}: ${reason}`, {
+        request: requestId,
+        reason,
+        peer: this.#peer,
+      });
       if (request.requestId !== undefined) {
         answers.add(errorAnswer(request.requestId));
       }
       return false;
     }
     const { requestId, command } = request;
-    log.debug(() =>
-      `instruction received: ${
+    log.debug(() => ({
+      message: `instruction received: ${
         INSTRUCTIONS[command.kind]
-      } (request ${requestId})`
-    );
+      } (request ${requestId})`,
+      fields: { request: requestId },
+    }));
+    if (command.kind === "set") warnOfEarlySet(requestId, command, log);
     let result: Result;
     try {
       result = this.#context.execute(command, namespace);
     } catch (error) {
-      log.error(`request ${requestId}: ${errorMessage(error)}`);
+      const reason = errorMessage(error);
+      log.error(`request ${requestId}: ${reason}`, {
+        request: requestId,
+        reason,
+      });
       answers.add(errorAnswer(requestId));
       return false;
     }
-    if (isFailure(result)) log.info(`request ${requestId}: ${result.reason}`);
+    if (isFailure(result)) {
+      const { reason } = result;
+      log.info(`request ${requestId}: ${reason}`, {
+        request: requestId,
+        reason,
+        peer: this.#peer,
+      });
+    }
     const text = renderAnswer(requestId, result);
     const name = INSTRUCTIONS[command.kind];
     if (result.kind === "done") {
@@ -324,7 +280,8 @@ export class Connection {
       return false;
     }
     if (this.#namespace !== undefined) {
-      log.info(`client ${this.#peer}: AUTH after authentication refused`);
+      const peer = this.#peer;
+      log.info(`client ${peer}: AUTH after authentication refused`, { peer });
       answers.add(AUTH_ERROR);
       return false;
     }
@@ -340,10 +297,13 @@ export class Connection {
     const ip = "hostname" in remoteAddr ? remoteAddr.hostname : this.#peer;
     const outcome = await auth.verify(secret, ip, this.#closing?.signal);
     if (outcome.kind !== "accepted") {
+      const peer = this.#peer;
       if (outcome.kind === "refused") {
-        log.info(`client ${this.#peer}: authentication failed`);
+        log.info(`client ${peer}: authentication failed`, { peer });
       } else if (outcome.kind === "throttled") {
-        log.debug(`client ${this.#peer}: AUTH refused unchecked (throttled)`);
+        log.debug(`client ${peer}: AUTH refused unchecked (throttled)`, {
+          peer,
+        });
       }
       this.#context.count?.("AUTH", false);
       answers.add(AUTH_ERROR);
@@ -358,7 +318,8 @@ export class Connection {
 
   /** Any other line before AUTH: `ERROR`, then close (spec: protocol.md §9). */
   #refuse(answers: AnswerBatch): HangUp {
-    log.info(`client ${this.#peer}: request before AUTH refused`);
+    const peer = this.#peer;
+    log.info(`client ${peer}: request before AUTH refused`, { peer });
     answers.add(AUTH_ERROR);
     return "delayed";
   }

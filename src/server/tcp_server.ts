@@ -93,19 +93,22 @@ export class TcpServer implements AsyncDisposable {
       } catch (error) {
         if (error instanceof Deno.errors.BadResource) return; // closed
         const pauseMs = acceptPauseMs(error);
+        const reason = errorMessage(error);
         if (pauseMs === 0) {
-          log.debug(`accept failed: ${errorMessage(error)}`);
+          // A peer that reset before its connection was accepted, say:
+          // nothing to wait for, and the next client must not wait either.
+          log.debug(`accept failed: ${reason}`, { reason });
           continue;
         }
-        log.error(`accept failed, retrying shortly: ${errorMessage(error)}`);
+        log.error(`accept failed, retrying shortly: ${reason}`, { reason });
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
         continue;
       }
       if (this.#connections.size >= this.#maxConnections) {
+        const peer = formatAddr(conn.remoteAddr);
         log.warn(
-          `connection from ${
-            formatAddr(conn.remoteAddr)
-          } refused: ${this.#maxConnections} connections open`,
+          `connection from ${peer} refused: ${this.#maxConnections} connections open`,
+          { peer },
         );
         conn.close();
         continue;

@@ -39,7 +39,7 @@ export function testConfig(
 ): Config {
   return {
     path: undefined,
-    log: { level: "off" },
+    log: { level: "off", format: "text" },
     controller: {
       listen: { hostname: "127.0.0.1", port: 0, text: "127.0.0.1:0" },
       ...(options.authFile ? { authFile: options.authFile } : {}),

@@ -15,18 +15,29 @@ export interface Finished {
   readonly stderr: string;
 }
 
+/** How {@link runZtick} runs a command. */
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly script?: string;
+  /** Added to the environment (the rest is inherited). */
+  readonly env?: Record<string, string>;
+  /** Instead of the permissions of `deno task start`. */
+  readonly permissions?: readonly string[];
+}
+
 /** Runs `ztick <args>` to completion. */
 export async function runZtick(
   args: string[],
-  options: { cwd?: string; script?: string } = {},
+  options: RunOptions = {},
 ): Promise<Finished> {
+  const permissions = options.permissions ?? DAEMON_PERMISSIONS;
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", ...DAEMON_PERMISSIONS, options.script ?? MAIN, ...args],
+    args: ["run", "-q", ...permissions, options.script ?? MAIN, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
     // A command that should have failed but started a daemon must not hang the test.
     signal: AbortSignal.timeout(30_000),
   }).output();
@@ -51,10 +62,13 @@ export class DaemonProcess implements AsyncDisposable {
     this.#stderr = this.#collect();
   }
 
-  /** Starts `ztick -c <config>` and waits for its readiness line. */
+  /**
+   * Starts `ztick -c <config>` and waits for its readiness line (`ready`,
+   * whose group 1 is the port; the text format's line by default).
+   */
   static async start(
     configPath: string,
-    options: { cwd?: string; script?: string } = {},
+    options: { cwd?: string; script?: string; ready?: RegExp } = {},
   ): Promise<DaemonProcess> {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -71,7 +85,9 @@ export class DaemonProcess implements AsyncDisposable {
       ...(options.cwd ? { cwd: options.cwd } : {}),
     }).spawn();
     const daemon = new DaemonProcess(child);
-    const line = await daemon.waitForLog(/\[INFO\] listening on \S+:(\d+)\n/);
+    const line = await daemon.waitForLog(
+      options.ready ?? /\[INFO\] listening on \S+:(\d+)\n/,
+    );
     daemon.port = Number(line[1]);
     return daemon;
   }

@@ -6,7 +6,7 @@
  * (spec: runners.md §7–§9).
  */
 import assert from "node:assert/strict";
-import { type Channel, connect } from "amqplib";
+import { type Channel, connect } from "npm:amqplib@2.3.1";
 import { converse, waitFor } from "../_helpers/client.ts";
 import {
   AMQP_PORT,
@@ -272,7 +272,7 @@ Deno.test({
         );
         assert.match(
           daemon.log,
-          /\[WARN\] execution failed: job=noexchange\. rule=rule\.noexchange\. runner=amqp: /,
+          /\[WARN\] execution failed: job=noexchange\. rule=rule\.noexchange\. runner=amqp detail=error: /,
         );
       });
     } finally {

@@ -66,6 +66,7 @@ const STARTUP_ERRORS: [string, string][] = [
     "config: [log] level must be one of off, error, warn, info, debug, trace",
   ],
   ["[[log]]\nlevel = 'info'", "config: unknown section [[log]]"],
+  ["[log]\nformat = 'xml'", 'config: [log] format must be "text" or "json"'],
   ["[nope]\nx = 1", "config: unknown section [nope]"],
   ["[controller.extra]\nx = 1", "config: unknown section [controller.extra]"],
   ["[database]\nfsync = true", 'config: unknown key "fsync" in [database]'],
@@ -287,7 +288,7 @@ Deno.test("a restart after SIGTERM keeps every job, rule and status; executed jo
 
     daemon = await DaemonProcess.start(config);
     try {
-      assert.match(daemon.log, /\[INFO\] loaded 3 jobs, 1 rules\n/);
+      assert.match(daemon.log, /\[INFO\] loaded 3 jobs, 1 rule\n/);
       const state = await converse(
         daemon.port,
         "a GET count.now\nb GET later.job\nc GET nope.job\nd GET gone\ne LISTRULES\n",
@@ -323,7 +324,7 @@ Deno.test("a job left triggered by a crash runs again once at the next start", a
     try {
       assert.match(
         daemon.log,
-        /\[WARN\] interrupted job job.1 will run again\n\[INFO\] loaded 1 jobs, 1 rules\n/,
+        /\[WARN\] interrupted job job.1 will run again\n\[INFO\] loaded 1 job, 1 rule\n/,
       );
       for (;;) {
         if (

@@ -369,7 +369,7 @@ Deno.test("a torn tail and corrupt lines are logged before the loaded line, and 
         warnings[2],
         `[WARN] logfile: dropped incomplete last line (${torn.length} bytes)`,
       );
-      assert.equal(loaded, "[INFO] loaded 2 jobs, 1 rules");
+      assert.equal(loaded, "[INFO] loaded 2 jobs, 1 rule");
       assert.equal((await Deno.stat(logfile)).size, withoutTail);
       // The next record starts on a line of its own.
       assert.equal(
@@ -390,7 +390,7 @@ Deno.test("a torn tail and corrupt lines are logged before the loaded line, and 
     try {
       const { warnings, loaded } = startupLines(again.log);
       assert.deepEqual(warnings, skipped);
-      assert.equal(loaded, "[INFO] loaded 3 jobs, 1 rules");
+      assert.equal(loaded, "[INFO] loaded 3 jobs, 1 rule");
       assert.equal(await get(again.port, "a.4"), "g ERROR");
       assert.equal(await get(again.port, "a.1"), "g ERROR");
       assert.equal(await get(again.port, "a.5"), `g OK planned ${FAR_NS}`);

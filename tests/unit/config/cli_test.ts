@@ -270,10 +270,41 @@ Deno.test({
         "ztick dump LOGFILE [--format text|json] [--compact] [--follow]",
         "--version | -v",
         "--help | -h",
+        "ztick set <job> <when> [--tz ZONE]",
+        "ztick rule set <rule> <pattern> [<key>=<value> ...] <runner> <args...>",
+        "--timeout DURATION",
       ]
     ) {
       assert.ok(USAGE.includes(part), part);
     }
     assert.ok(USAGE.endsWith("\n"));
+  },
+});
+
+Deno.test({
+  name: "parseCommandLine() hands the client commands to the client's parser",
+  permissions: "none",
+  fn() {
+    for (
+      const word of ["set", "cron", "get", "query", "rm", "history", "stat"]
+    ) {
+      const invocation = parseCommandLine([word, "--help"]);
+      assert.equal(invocation.kind, "help", word);
+      if (invocation.kind === "help") {
+        assert.match(invocation.text!, new RegExp(`^usage: ztick ${word} `));
+      }
+    }
+    assert.deepEqual(parseCommandLine(["rule", "ls", "--json"]), {
+      kind: "client",
+      command: "rule ls",
+      args: [],
+      options: { tls: false, json: true, timeoutMs: 10_000 },
+    });
+    const usage = parseCommandLine(["get"]);
+    assert.equal(usage.kind, "usage");
+    if (usage.kind === "usage") {
+      assert.equal(usage.problem, "get needs <job>");
+      assert.match(usage.usage!, /^usage: ztick get <job>/);
+    }
   },
 });

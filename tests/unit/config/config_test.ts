@@ -34,6 +34,7 @@ async function assertLoadError(
 const EXAMPLE = `
 [log]
 level = "debug"
+format = "json"
 
 [controller]
 listen = "0.0.0.0:5679"
@@ -77,7 +78,7 @@ Deno.test({
     const config = parseConfig("", "empty.toml");
     const expected: Config = {
       path: "empty.toml",
-      log: { level: "info" },
+      log: { level: "info", format: "text" },
       controller: {
         listen: { hostname: "127.0.0.1", port: 5678, text: "127.0.0.1:5678" },
       },
@@ -125,7 +126,7 @@ Deno.test({
     const config = parseConfig(EXAMPLE, "/etc/ztick.toml");
     const expected: Config = {
       path: "/etc/ztick.toml",
-      log: { level: "debug" },
+      log: { level: "debug", format: "json" },
       controller: {
         listen: { hostname: "0.0.0.0", port: 5679, text: "0.0.0.0:5679" },
         authFile: "/etc/ztick/auth.toml",
@@ -498,6 +499,16 @@ const ERRORS: [string, string, string][] = [
     "an unknown log level",
     '[log]\nlevel = "verbose"\n',
     "config: [log] level must be one of off, error, warn, info, debug, trace",
+  ],
+  [
+    "an unknown log format",
+    '[log]\nformat = "logfmt"\n',
+    'config: [log] format must be "text" or "json"',
+  ],
+  [
+    "a log format that is not a string",
+    "[log]\nformat = true\n",
+    "config: [log] format must be a string",
   ],
   [
     "a log level in capitals",

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { parseTimestamp } from "../../../src/domain/timestamp.ts";
+import {
+  formatTimestamp,
+  parseTimestamp,
+} from "../../../src/domain/timestamp.ts";
 
 const valid: [string[], bigint][] = [
   [["1775008800000000000"], 1775008800000000000n],
@@ -66,3 +69,27 @@ for (const tokens of invalid) {
     },
   });
 }
+Deno.test({
+  name:
+    "formatTimestamp() writes whole seconds bare and fractions to the nanosecond",
+  permissions: "none",
+  fn() {
+    assert.equal(formatTimestamp(0n), "1970-01-01T00:00:00Z");
+    assert.equal(
+      formatTimestamp(1775008800500000000n),
+      "2026-04-01T02:00:00.5Z",
+    );
+    assert.equal(
+      formatTimestamp(1775008800000000001n),
+      "2026-04-01T02:00:00.000000001Z",
+    );
+    assert.equal(
+      formatTimestamp(2n ** 63n - 1n),
+      "2262-04-11T23:47:16.854775807Z",
+    );
+    assert.equal(
+      formatTimestamp(-(2n ** 63n)),
+      "1677-09-21T00:12:43.145224192Z",
+    );
+  },
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 // Test-only dependency: an independent AMQP client to declare, bind and read
 // back what the runner published.
-import { type Channel, connect } from "amqplib";
+import { type Channel, connect } from "npm:amqplib@2.3.1";
 import {
   type AmqpRunner,
   parseAmqpDsn,
