@@ -18,12 +18,16 @@ export interface TestDaemonOptions {
   readonly tls?: { cert: string; key: string };
   readonly maxConnections?: number;
   readonly clock?: Clock;
+  /** Also serve the HTTP API (`[http] listen = "127.0.0.1:0"`). */
+  readonly http?: boolean;
 }
 
 /** A daemon started in this process on a free loopback port. */
 export interface TestDaemon extends AsyncDisposable {
   readonly daemon: Daemon;
   readonly port: number;
+  /** The HTTP API's port; throws unless started with `http: true`. */
+  readonly httpPort: number;
   readonly dir: string;
   readonly logfile: string;
   connect(): Promise<TestClient>;
@@ -58,7 +62,9 @@ export function testConfig(
       compressionIntervalS: options.compressionIntervalS ?? 0,
     },
     telemetry: { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
-    http: {},
+    http: options.http
+      ? { listen: { hostname: "127.0.0.1", port: 0, text: "127.0.0.1:0" } }
+      : {},
     execution: {
       concurrency: options.concurrency ?? 16,
       timeoutS: options.timeoutS ?? 0,
@@ -81,6 +87,13 @@ export async function startTestDaemon(
   return {
     daemon,
     port,
+    get httpPort() {
+      const addr = daemon.httpAddr;
+      if (addr === undefined) {
+        throw new Error("no HTTP port: start with { http: true }");
+      }
+      return addr.port;
+    },
     dir,
     logfile: `${dir}/logfile`,
     connect: () => TestClient.connect(port),
