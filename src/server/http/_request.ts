@@ -19,7 +19,8 @@ export class BadInput extends Error {
 
 /**
  * The body of a PUT as a JSON object whose strings hold no control
- * characters but TAB.
+ * characters but TAB, and no lone surrogate (`"\ud800"` has no UTF-8 form:
+ * the logfile would store U+FFFD instead).
  *
  * @throws {BadInput} `missing content-length` or `invalid json`
  */
@@ -36,7 +37,7 @@ export function readBody(request: HttpRequest): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalidJson();
   }
-  if (holdsControlCharacter(value)) throw invalidJson();
+  if (holdsBadText(value)) throw invalidJson();
   return value as Record<string, unknown>;
 }
 
@@ -112,11 +113,15 @@ function decode(text: string, problem: string): string {
   }
 }
 
-function holdsControlCharacter(value: unknown): boolean {
-  if (typeof value === "string") return hasForbiddenCharacter(value);
+function holdsBadText(value: unknown): boolean {
+  if (typeof value === "string") return isBadText(value);
   if (typeof value !== "object" || value === null) return false;
   for (const [key, item] of Object.entries(value)) {
-    if (hasForbiddenCharacter(key) || holdsControlCharacter(item)) return true;
+    if (isBadText(key) || holdsBadText(item)) return true;
   }
   return false;
+}
+
+function isBadText(text: string): boolean {
+  return hasForbiddenCharacter(text) || !text.isWellFormed();
 }
