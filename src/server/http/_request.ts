@@ -113,11 +113,22 @@ function decode(text: string, problem: string): string {
   }
 }
 
-function holdsBadText(value: unknown): boolean {
-  if (typeof value === "string") return isBadText(value);
-  if (typeof value !== "object" || value === null) return false;
-  for (const [key, item] of Object.entries(value)) {
-    if (isBadText(key) || holdsBadText(item)) return true;
+/**
+ * Looks at every key and string of a parsed body. Iterative: a body of up
+ * to 1 MiB may nest half a million arrays, which recursion could not walk.
+ */
+function holdsBadText(body: unknown): boolean {
+  const pending = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (isBadText(value)) return true;
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (isBadText(key)) return true;
+        pending.push(item);
+      }
+    }
   }
   return false;
 }
