@@ -25,6 +25,7 @@ import {
   removeIfPresent,
   syncDirectorySync,
 } from "./files.ts";
+import type { Counter, Metrics } from "../scheduler/ports.ts";
 import { formatRecord } from "./record.ts";
 import { writeSorted } from "./sorted_runs.ts";
 
@@ -170,11 +171,19 @@ export class Compactions {
   readonly #task: () => void;
   #nextMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #outcomes: Record<"success" | "failure", Counter> | undefined;
 
-  /** `task` is called at each cycle; it decides whether to run. */
-  constructor(intervalS: number, task: () => void) {
+  /**
+   * `task` is called at each cycle; it decides whether to run. Finished
+   * compactions are counted in `compactions_total{outcome}` of `metrics`.
+   */
+  constructor(intervalS: number, task: () => void, metrics?: Metrics) {
     this.#intervalMs = intervalS * 1000;
     this.#task = task;
+    this.#outcomes = metrics && {
+      success: metrics.counter("compactions_total", { outcome: "success" }),
+      failure: metrics.counter("compactions_total", { outcome: "failure" }),
+    };
     this.#nextMs = intervalS > 0
       ? performance.now() + this.#intervalMs
       : Infinity;
@@ -199,12 +208,14 @@ export class Compactions {
     try {
       const { rules, jobs, bytes } = await rewrite();
       this.#state = "success";
+      this.#outcomes?.success.add();
       const ms = Math.round(performance.now() - startedMs);
       log.info(
         `logfile: compacted to ${rules} rules, ${jobs} jobs, ${bytes} bytes in ${ms} ms`,
       );
     } catch (error) {
       this.#state = "failure";
+      this.#outcomes?.failure.add();
       if (closed()) {
         log.debug(`logfile: compaction abandoned: ${fsReason(error)}`);
       } else {
