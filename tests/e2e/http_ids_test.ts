@@ -99,6 +99,9 @@ Deno.test("ids are the rest of the raw path, percent-decoded once: / . .. // and
     ["%F0%9F%98%80", "😀"],
     ["a+b", "a+b"],
     ["a%09b", "a\tb"],
+    ["a%3Fb", "a?b"],
+    ["%23", "#"],
+    ["a%25", "a%"],
   ];
   for (const [path, id] of cases) {
     assertJson(
@@ -115,6 +118,9 @@ Deno.test("ids are the rest of the raw path, percent-decoded once: / . .. // and
       path,
     );
   }
+  // the query is not part of the id
+  assertJson(await api.get("/jobs/a%3Fb?x=1"), 200, jobJson("a?b"));
+  assertJson(await api.get("/jobs/a+b?"), 200, jobJson("a+b"));
   // nothing was normalised: a/../b did not reach b, %2F and / are one id
   assertError(await api.get("/jobs/b"), 404, "not found");
   assertJson(await api.get("/jobs/a/b"), 200, jobJson("a/b"));
