@@ -25,6 +25,7 @@ import {
   removeIfPresent,
   syncDirectorySync,
 } from "./files.ts";
+import type { Counter, Metrics } from "../scheduler/ports.ts";
 import { formatRecord } from "./record.ts";
 import { writeSorted } from "./sorted_runs.ts";
 
@@ -170,11 +171,19 @@ export class Compactions {
   readonly #task: () => void;
   #nextMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #outcomes: Record<"success" | "failure", Counter> | undefined;
 
-  /** `task` is called at each cycle; it decides whether to run. */
-  constructor(intervalS: number, task: () => void) {
+  /**
+   * `task` is called at each cycle; it decides whether to run. Finished
+   * compactions are counted in `compactions_total{outcome}` of `metrics`.
+   */
+  constructor(intervalS: number, task: () => void, metrics?: Metrics) {
     this.#intervalMs = intervalS * 1000;
     this.#task = task;
+    this.#outcomes = metrics && {
+      success: metrics.counter("compactions_total", { outcome: "success" }),
+      failure: metrics.counter("compactions_total", { outcome: "failure" }),
+    };
     this.#nextMs = intervalS > 0
       ? performance.now() + this.#intervalMs
       : Infinity;
@@ -199,6 +208,7 @@ export class Compactions {
     try {
       const { rules, jobs, bytes } = await rewrite();
       this.#state = "success";
+      this.#outcomes?.success.add();
       const ms = Math.round(performance.now() - startedMs);
       log.info(
         `logfile: compacted to ${count(rules, "rule")}, ${
@@ -207,6 +217,7 @@ export class Compactions {
       );
     } catch (error) {
       this.#state = "failure";
+      this.#outcomes?.failure.add();
       if (closed()) {
         const reason = fsReason(error);
         log.debug(`logfile: compaction abandoned: ${reason}`, { reason });

@@ -112,6 +112,7 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     this.#compactions = new Compactions(
       options.compactionIntervalS,
       () => void this.compact(),
+      options.metrics,
     );
     this.#commits = options.metrics?.counter("journal_commits_total");
     this.#records = options.metrics?.counter("journal_records_total");

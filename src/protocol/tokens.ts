@@ -1,8 +1,14 @@
 const SPACE = 0x20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+/**
+ * Every control character but TAB (protocol.md §3 lists 0x00–0x08,
+ * 0x0B–0x1F and 0x7F: LF never reaches a token there, as it ends the line;
+ * values that come another way, such as HTTP bodies and paths, must not
+ * hold one either, or they would break protocol answers and logfile lines).
+ */
 // deno-lint-ignore no-control-regex
-const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f]/;
+const FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f]/;
 const NEEDS_QUOTES = /[ \t"\\]/;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -111,7 +117,20 @@ export function readRequestId(
   return first ? first : undefined;
 }
 
-/** Tells whether text holds a character no token may contain (spec: protocol.md §3). */
+/**
+ * Tells whether text holds a character no token may contain (spec:
+ * protocol.md §3): a control character other than TAB, LF included.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasForbiddenCharacter } from "./tokens.ts";
+ *
+ * assert.equal(hasForbiddenCharacter("a\tb"), false);
+ * assert.equal(hasForbiddenCharacter("a\nb"), true);
+ * assert.equal(hasForbiddenCharacter("a\x7fb"), true);
+ * ```
+ */
 export function hasForbiddenCharacter(text: string): boolean {
   return FORBIDDEN.test(text);
 }

@@ -6,7 +6,11 @@
  */
 import type { Labels } from "../scheduler/ports.ts";
 import { type MetricName, METRICS } from "./catalog.ts";
-import type { MetricsRegistry } from "./registry.ts";
+import type {
+  CounterSeries,
+  HistogramSeries,
+  MetricsRegistry,
+} from "./registry.ts";
 
 /** The `Content-Type` of `GET /metrics`. */
 export const PROMETHEUS_CONTENT_TYPE =
@@ -15,7 +19,8 @@ export const PROMETHEUS_CONTENT_TYPE =
 /**
  * Renders every metric of the catalogue: `# HELP`, `# TYPE`, then its
  * series, all read from the registry now; histogram buckets are cumulative
- * with `+Inf`, `_sum` and `_count`.
+ * with `+Inf`, `_sum` and `_count`. Counters and histograms without labels
+ * are at zero before their first change.
  *
  * @example
  * ```ts
@@ -38,7 +43,7 @@ export function renderPrometheus(registry: MetricsRegistry): string {
     const full = `ztick_${name}`;
     text += `# HELP ${full} ${help}\n# TYPE ${full} ${type}\n`;
     if (type === "counter") {
-      for (const series of registry.counterSeries(name as never)) {
+      for (const series of counterSeries(registry, name)) {
         text += `${full}${labels(series.labels)} ${series.value}\n`;
       }
     } else if (type === "gauge") {
@@ -59,7 +64,7 @@ function histogram(
 ): string {
   const bounds = METRICS[name].buckets ?? [];
   let text = "";
-  for (const series of registry.histogramSeries(name as never)) {
+  for (const series of histogramSeries(registry, name, bounds)) {
     let cumulative = 0;
     for (let i = 0; i <= bounds.length; i++) {
       cumulative += series.bucketCounts[i]!;
@@ -70,6 +75,37 @@ function histogram(
     text += `${full}_count${labels(series.labels)} ${series.count}\n`;
   }
   return text;
+}
+
+type Counted = Pick<CounterSeries, "labels" | "value">;
+type Observed = Pick<
+  HistogramSeries,
+  "labels" | "bucketCounts" | "sum" | "count"
+>;
+
+/**
+ * A counter's series; for a counter without labels that has not counted
+ * yet, one at zero, so that such a metric has a sample from the start.
+ */
+function counterSeries(
+  registry: MetricsRegistry,
+  name: MetricName,
+): readonly Counted[] {
+  const series = registry.counterSeries(name as never);
+  if (series.length > 0 || METRICS[name].labels.length > 0) return series;
+  return [{ labels: {}, value: 0 }];
+}
+
+/** A histogram's series; as {@link counterSeries}, one empty if need be. */
+function histogramSeries(
+  registry: MetricsRegistry,
+  name: MetricName,
+  bounds: readonly number[],
+): readonly Observed[] {
+  const series = registry.histogramSeries(name as never);
+  if (series.length > 0 || METRICS[name].labels.length > 0) return series;
+  const bucketCounts = new Array<number>(bounds.length + 1).fill(0);
+  return [{ labels: {}, bucketCounts, sum: 0, count: 0 }];
 }
 
 /** `{a="1",b="2"}`, values escaped; `""` without labels. */

@@ -18,6 +18,7 @@ export interface TestDaemonOptions {
   readonly tls?: { cert: string; key: string };
   readonly maxConnections?: number;
   readonly clock?: Clock;
+  /** Also serve the HTTP API (`[http] listen = "127.0.0.1:0"`). */
   readonly http?: boolean;
 }
 
@@ -25,6 +26,8 @@ export interface TestDaemonOptions {
 export interface TestDaemon extends AsyncDisposable {
   readonly daemon: Daemon;
   readonly port: number;
+  /** The HTTP API's port; throws unless started with `http: true`. */
+  readonly httpPort: number;
   readonly dir: string;
   readonly logfile: string;
   connect(): Promise<TestClient>;
@@ -84,6 +87,13 @@ export async function startTestDaemon(
   return {
     daemon,
     port,
+    get httpPort() {
+      const addr = daemon.httpAddr;
+      if (addr === undefined) {
+        throw new Error("no HTTP port: start with { http: true }");
+      }
+      return addr.port;
+    },
     dir,
     logfile: `${dir}/logfile`,
     connect: () => TestClient.connect(port),

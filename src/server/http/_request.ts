@@ -19,7 +19,8 @@ export class BadInput extends Error {
 
 /**
  * The body of a PUT as a JSON object whose strings hold no control
- * characters but TAB.
+ * characters but TAB, and no lone surrogate (`"\ud800"` has no UTF-8 form:
+ * the logfile would store U+FFFD instead).
  *
  * @throws {BadInput} `missing content-length` or `invalid json`
  */
@@ -36,7 +37,7 @@ export function readBody(request: HttpRequest): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalidJson();
   }
-  if (holdsControlCharacter(value)) throw invalidJson();
+  if (holdsBadText(value)) throw invalidJson();
   return value as Record<string, unknown>;
 }
 
@@ -112,11 +113,26 @@ function decode(text: string, problem: string): string {
   }
 }
 
-function holdsControlCharacter(value: unknown): boolean {
-  if (typeof value === "string") return hasForbiddenCharacter(value);
-  if (typeof value !== "object" || value === null) return false;
-  for (const [key, item] of Object.entries(value)) {
-    if (hasForbiddenCharacter(key) || holdsControlCharacter(item)) return true;
+/**
+ * Looks at every key and string of a parsed body. Iterative: a body of up
+ * to 1 MiB may nest half a million arrays, which recursion could not walk.
+ */
+function holdsBadText(body: unknown): boolean {
+  const pending = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (isBadText(value)) return true;
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (isBadText(key)) return true;
+        pending.push(item);
+      }
+    }
   }
   return false;
+}
+
+function isBadText(text: string): boolean {
+  return hasForbiddenCharacter(text) || !text.isWellFormed();
 }
