@@ -48,6 +48,8 @@ export class ExitWatcher {
   readonly #blockingWait: boolean;
   #nextId = 1;
   #waiting = false;
+  /** Settles when the pending `epoll_wait` loop has ended. */
+  #loopEnded: Promise<void> = Promise.resolve();
 
   /**
    * `blockingWait` waits for every child with its own blocking `waitpid` on
@@ -71,13 +73,14 @@ export class ExitWatcher {
   }
 
   /**
-   * Closes the epoll set and the eventfd (a watcher lives as long as the
-   * daemon; tests make their own).
+   * Closes the epoll set and the eventfd once the wait loop has ended (a
+   * watcher lives as long as the daemon; tests make their own).
    *
    * @throws {Error} while children are still watched
    */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#watched.size > 0) throw new Error("children are still watched");
+    await this.#loopEnded;
     this.#libc.close(this.#wake);
     this.#libc.close(this.#epoll);
   }
@@ -109,7 +112,7 @@ export class ExitWatcher {
     if (entry.pidfd < 0) this.#waitBlocking(entry); // fd limit, old kernel
     if (!this.#waiting) {
       this.#waiting = true;
-      this.#loop().catch((error) => this.#abandon(error));
+      this.#loopEnded = this.#loop().catch((error) => this.#abandon(error));
     }
     return promise;
   }

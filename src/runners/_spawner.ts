@@ -43,7 +43,7 @@ export interface SpawnerOptions {
 }
 
 /** Spawns children and hands them to one {@link ExitWatcher}. */
-export class Spawner implements Disposable {
+export class Spawner implements AsyncDisposable {
   readonly #libc: Libc;
   readonly #environ: Environ;
   readonly #watcher: ExitWatcher;
@@ -69,8 +69,8 @@ export class Spawner implements Disposable {
   }
 
   /** Closes the exit watcher's descriptors (for spawners tests make). */
-  [Symbol.dispose](): void {
-    this.#watcher.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#watcher.close();
   }
 
   /**

@@ -12,7 +12,7 @@ function libc() {
 }
 
 Deno.test("Spawner waits with blocking waitpid when there is no pidfd", async () => {
-  using spawner = new Spawner(libc(), { blockingWait: true });
+  await using spawner = new Spawner(libc(), { blockingWait: true });
   const scripts = [
     "echo one >&2; exit 3",
     "echo two >&2; sleep 2 & exit 0", // a grandchild keeps stderr open
@@ -33,7 +33,7 @@ Deno.test("Spawner waits with blocking waitpid when there is no pidfd", async ()
 });
 
 Deno.test("Spawner holds at most maxParallelSpawns posix_spawnp calls", async () => {
-  using spawner = new Spawner(libc(), { maxParallelSpawns: 1 });
+  await using spawner = new Spawner(libc(), { maxParallelSpawns: 1 });
   const exits = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
     const started = await spawner.spawn("/bin/sh", ["-c", `exit ${i}`], []);
     return started.kind === "spawned" ? (await started.exit) : undefined;
@@ -45,7 +45,7 @@ Deno.test("Spawner holds at most maxParallelSpawns posix_spawnp calls", async ()
 });
 
 Deno.test("Spawner puts the job variables before the daemon's environment", async () => {
-  using spawner = new Spawner(libc());
+  await using spawner = new Spawner(libc());
   const started = await spawner.spawn("/bin/sh", [
     "-c",
     'printf "%s|%s" "$ZTICK_RULE_ID" "${HOME+home}" >&2',
