@@ -107,11 +107,14 @@ export async function ensureProgram(
   return installed.success && await hasProgram(name);
 }
 
-/** Compiles bench/echo_server.c with gcc -O2 into a temp dir and starts it. */
-export async function startCEcho(): Promise<Peer> {
-  const dir = await tempDir("cecho");
-  const source = fromFileUrl(new URL("./echo_server.c", import.meta.url));
-  const binary = `${dir}/echo_server`;
+/**
+ * Compiles `bench/<name>.c` with gcc -O2 into a temp dir; returns the
+ * binary's path.
+ */
+export async function compileC(name: string): Promise<string> {
+  const dir = await tempDir(name);
+  const source = fromFileUrl(new URL(`./${name}.c`, import.meta.url));
+  const binary = `${dir}/${name}`;
   const out = await new Deno.Command("gcc", {
     args: ["-O2", "-o", binary, source],
     stdout: "piped",
@@ -120,6 +123,12 @@ export async function startCEcho(): Promise<Peer> {
   if (!out.success) {
     throw new Error(`gcc failed: ${new TextDecoder().decode(out.stderr)}`);
   }
+  return binary;
+}
+
+/** Compiles bench/echo_server.c with gcc -O2 into a temp dir and starts it. */
+export async function startCEcho(): Promise<Peer> {
+  const binary = await compileC("echo_server");
   const proc = new Proc("C echo", binary, []);
   const line = await proc.waitForLine(/^(\d+)$/, 10_000);
   return {

@@ -4,7 +4,8 @@
  * throughput and scale. Progress goes to stderr, the Markdown report to
  * stdout, every figure to bench/results/latest.json. See bench/README.md.
  *
- * Options: `--scale N` (jobs of the scale scenario, default 1000000),
+ * Options: `--scale N` (jobs of the scale scenario and of the exec
+ * scenario's loaded daemon, default 1000000),
  * `--reps N` (default 3), `--duration MS` (one throughput run, default
  * 1500), `--quick` (short smoke run), `--only a,b` (scenarios: ceiling,
  * set, fsync, firing, exec, scale), `--cpu-prof DIR` (profile the daemons
@@ -298,6 +299,10 @@ try {
     await measureExecution(results, {
       reps,
       jobs: quick ? 200 : 2000,
+      amqpJobs: quick ? 100 : 500,
+      redisJobs: quick ? 400 : 2000,
+      loadedJobs: scale,
+      batchLimitMs: quick ? 10_000 : 60_000,
       log,
       ...profile,
     });
@@ -360,6 +365,37 @@ try {
       op: "<=",
       bound: 2,
       unit: "ms",
+    },
+    {
+      label: "Shell executions ≥ 1,500 jobs/s (or the next line)",
+      figure: "exec.rate",
+      op: ">=",
+      bound: 1500,
+      unit: "jobs/s",
+    },
+    {
+      label:
+        "Shell executions ≥ 75 % of the machine's spawn limit (C fork + exec, same run)",
+      figure: "exec.rate",
+      op: ">=",
+      bound: { figure: "exec.spawn_limit", factor: 0.75 },
+      unit: "jobs/s",
+    },
+    {
+      label:
+        "1M jobs: shell executions with them loaded ≥ 1,500 jobs/s (or the next line)",
+      figure: "exec.rate_loaded",
+      op: ">=",
+      bound: 1500,
+      unit: "jobs/s",
+    },
+    {
+      label:
+        "1M jobs: shell executions with them loaded ≥ 75 % of the spawn limit",
+      figure: "exec.rate_loaded",
+      op: ">=",
+      bound: { figure: "exec.spawn_limit", factor: 0.75 },
+      unit: "jobs/s",
     },
     {
       label: "1M jobs: RSS after loading ≤ 300 MB",

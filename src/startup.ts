@@ -14,6 +14,7 @@ import { lockLogfile } from "./persistence/files.ts";
 import { LogfileJournal } from "./persistence/logfile_journal.ts";
 import { MemoryJournal } from "./persistence/memory_journal.ts";
 import { replayLogfileInto } from "./persistence/replay.ts";
+import { softOpenFileLimit } from "./runners/mod.ts";
 import { JobStore } from "./scheduler/job_store.ts";
 import type { Journal, Metrics } from "./scheduler/ports.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
@@ -235,31 +236,12 @@ export function defaultMaxConnections(
 
 /**
  * The soft "Max open files" limit of this process, if it can be found:
- * from `ulimit -n` in a shell, which inherits the limit (Deno lets only
- * `--allow-all` read /proc/self/limits, which the daemon never has).
+ * `getrlimit(RLIMIT_NOFILE)` through the C library the process runners
+ * use (Deno lets only `--allow-all` read /proc/self/limits). `undefined`
+ * when unlimited or when the C library cannot be used.
  */
-export async function readOpenFileLimit(): Promise<number | undefined> {
-  let text: string;
-  try {
-    const { success, stdout } = await new Deno.Command("/bin/sh", {
-      args: ["-c", "ulimit -n"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!success) return undefined;
-    text = new TextDecoder().decode(stdout).trim();
-  } catch (error) {
-    if (
-      error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.PermissionDenied ||
-      error instanceof Deno.errors.NotCapable
-    ) return undefined;
-    throw error;
-  }
-  if (text === "unlimited") return undefined;
-  const limit = Number(text);
-  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+export function readOpenFileLimit(): Promise<number | undefined> {
+  return Promise.resolve(softOpenFileLimit());
 }
 
 async function readTls(config: Config): Promise<TlsPem | undefined> {

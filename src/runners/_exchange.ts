@@ -1,6 +1,6 @@
 /**
  * The scaffold of the amqp and redis runners: one fresh TCP connection
- * under one signal (the execution's, with the runner's 30 s limit), closed
+ * (Nagle off) under one signal (the execution's, with the runner's 30 s limit), closed
  * on abort and at the end, and failures whose reasons carry no credentials
  * (spec: runners.md §1, §7–§9).
  *
@@ -96,11 +96,15 @@ export async function runExchange(
   };
   limit.signal.addEventListener("abort", close, { once: true });
   try {
-    conn = await Deno.connect({
+    const tcp = await Deno.connect({
       hostname: target.host,
       port: target.port,
       signal: limit.signal,
     });
+    conn = tcp;
+    // Steps often send two writes before reading (AMQP's Tune-Ok then
+    // Open): with Nagle the second waits for the peer's delayed ACK, ~40 ms.
+    tcp.setNoDelay(true);
     limit.signal.throwIfAborted(); // an abort racing the connect's completion
     return await steps(conn);
   } catch (error) {

@@ -1,16 +1,41 @@
+/**
+ * The process runners' common part (shell, direct, awf): a program in its
+ * own session and process group, started with `posix_spawnp` through FFI
+ * (spec: runners.md §2).
+ *
+ * `Deno.Command` with `detached: true` (setsid) makes Rust's standard
+ * library fork the whole daemon on the main thread, whose cost grows with
+ * the daemon's memory; `posix_spawnp` with `POSIX_SPAWN_SETSID` is a vfork
+ * that does not, and it runs on Deno's blocking pool. Needs
+ * `--allow-ffi=<path of libc.so.6>`, which the daemon has for its signal
+ * guard; without it every execution fails and says so.
+ *
+ * @module
+ */
 import type { Execution, Outcome } from "../scheduler/ports.ts";
-import { errorMessage } from "../errors.ts";
+import type { ChildExit } from "./_spawn_exits.ts";
+import { C, openLibc } from "./_spawn_libc.ts";
+import { spawner } from "./_spawner.ts";
 
 /** How long a process may outlive SIGTERM before SIGKILL (spec: runners.md §1). */
 const KILL_GRACE_MS = 5000;
-/** How much of stderr is logged when a process fails (spec: runners.md §2). */
-const STDERR_TAIL_BYTES = 4096;
 
 /** What a failed process left on stderr, for the debug log. */
 export interface ProcessOutcome {
   readonly outcome: Outcome;
   readonly stderrTail: string;
 }
+
+// Opened at import (libc, the epoll set, an eventfd), as the daemon starts:
+// not inside the first execution, which a test's leak check would flag.
+spawner();
+
+/** Linux signal names, as `Deno.CommandStatus.signal` spells them. */
+const SIGNAL_NAMES = (
+  "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM " +
+  "STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO " +
+  "PWR SYS"
+).split(" ").map((name) => `SIG${name}`);
 
 /**
  * Runs a program for an execution in its own process group, with the job
@@ -23,115 +48,70 @@ export async function runProcess(
   { job, rule, signal }: Execution,
 ): Promise<ProcessOutcome> {
   if (signal.aborted) return failed(`${signal.reason}`);
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(program, {
-      args: [...args],
-      env: { // the job id travels here, never inside a command string
-        ZTICK_JOB_ID: job.id,
-        ZTICK_JOB_EXECUTION: String(job.executionNs),
-        ZTICK_RULE_ID: rule.id,
-      },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      detached: true, // setsid: the child leads a group we can kill whole
-    }).spawn();
-  } catch (error) {
-    return failed(`cannot run "${program}": ${errorMessage(error)}`);
+  const runner = spawner();
+  if (runner instanceof Error) {
+    return failed(`cannot run "${program}": ${runner.message}`);
   }
-  const tail = new StderrTail(child.stderr);
+  const started = await runner.spawn(program, args, [
+    // the job id travels here, never inside a command string
+    `ZTICK_JOB_ID=${job.id}`,
+    `ZTICK_JOB_EXECUTION=${job.executionNs}`,
+    `ZTICK_RULE_ID=${rule.id}`,
+  ], signal);
+  if (started.kind === "aborted") return failed(`${signal.reason}`);
+  if (started.kind === "failed") {
+    return failed(`cannot run "${program}": ${started.reason}`);
+  }
+  const { pid } = started;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
-    killGroup(child.pid, "SIGTERM");
-    killTimer = setTimeout(
-      () => killGroup(child.pid, "SIGKILL"),
-      KILL_GRACE_MS,
-    );
+    killGroup(pid, C.SIGTERM);
+    killTimer = setTimeout(() => killGroup(pid, C.SIGKILL), KILL_GRACE_MS);
   };
   signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) onAbort(); // aborted while posix_spawnp ran
   try {
-    const status = await child.status;
+    const exit = await started.exit;
+    const stderrTail = new TextDecoder().decode(exit.stderr);
     if (signal.aborted) {
       // Children of the group may still hold on after the leader died.
-      killGroup(child.pid, "SIGKILL");
-      return {
-        outcome: { ok: false, reason: `${signal.reason}` },
-        stderrTail: await tail.close(),
-      };
+      killGroup(pid, C.SIGKILL);
+      return { outcome: { ok: false, reason: `${signal.reason}` }, stderrTail };
     }
-    if (status.success) {
-      return { outcome: { ok: true }, stderrTail: await tail.close() };
-    }
-    const reason = status.signal === null
-      ? `exited with code ${status.code}`
-      : `killed by ${status.signal}`;
-    return { outcome: { ok: false, reason }, stderrTail: await tail.close() };
+    return { outcome: outcomeOf(exit), stderrTail };
   } finally {
     signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);
   }
 }
 
+/** How many children the runners are still waiting for (0 when idle). */
+export function runningProcesses(): number {
+  const runner = spawner();
+  return runner instanceof Error ? 0 : runner.running;
+}
+
+/** A wait status as an outcome: exit code 0, else the code or the signal. */
+function outcomeOf(exit: ChildExit): Outcome {
+  if (exit.kind === "lost") return { ok: false, reason: exit.reason };
+  const { status } = exit;
+  const signal = status & 0x7f;
+  if (signal === 0) {
+    const code = (status >> 8) & 0xff;
+    return code === 0
+      ? { ok: true }
+      : { ok: false, reason: `exited with code ${code}` };
+  }
+  const name = SIGNAL_NAMES[signal - 1] ?? `signal ${signal}`;
+  return { ok: false, reason: `killed by ${name}` };
+}
+
 function failed(reason: string): ProcessOutcome {
   return { outcome: { ok: false, reason }, stderrTail: "" };
 }
 
-function killGroup(pid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(-pid, signal);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-/** Keeps the last bytes of a stream; stops reading when closed. */
-class StderrTail {
-  #chunks: Uint8Array[] = [];
-  #bytes = 0;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-    this.#done = this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    try {
-      for (;;) {
-        const { done, value } = await this.#reader.read();
-        if (done) return;
-        this.#chunks.push(value);
-        this.#bytes += value.length;
-        while (this.#bytes - this.#chunks[0]!.length >= STDERR_TAIL_BYTES) {
-          this.#bytes -= this.#chunks.shift()!.length;
-        }
-      }
-    } catch {
-      // cancelled, or the pipe broke: the tail is best effort
-    }
-  }
-
-  /**
-   * Returns the tail. A background grandchild may keep the pipe open after
-   * the process ended, so reading stops here instead of waiting for EOF.
-   */
-  async close(): Promise<string> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise((resolve) => timer = setTimeout(resolve, 10));
-    await Promise.race([this.#done, grace]);
-    clearTimeout(timer);
-    await this.#reader.cancel().catch(() => {});
-    await this.#done;
-    const all = new Uint8Array(this.#bytes);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return new TextDecoder().decode(
-      all.subarray(Math.max(0, all.length - STDERR_TAIL_BYTES)),
-    );
-  }
+/** Signals the process group `pid` leads; a group that is gone is fine. */
+function killGroup(pid: number, signal: number): void {
+  const libc = openLibc();
+  if (!(libc instanceof Error)) libc.symbols.kill(-pid, signal);
 }

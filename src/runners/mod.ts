@@ -7,6 +7,8 @@ import { runHttp } from "./http.ts";
 import { Http1Client } from "./_http1.ts";
 import { runRedis } from "./redis.ts";
 
+export { softOpenFileLimit } from "./_spawn_libc.ts";
+
 const log = logger("runner");
 /** How much of the end of stderr the warn line of a failure shows. */
 const STDERR_LINE_CHARS = 200;

@@ -9,6 +9,7 @@
 import type { Rule } from "../../src/domain/rule.ts";
 import type { Outcome } from "../../src/scheduler/ports.ts";
 import { RunnerExecutor } from "../../src/runners/mod.ts";
+import { DAEMON_PERMISSIONS } from "./subprocess.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -29,8 +30,9 @@ export async function executeInChild(
     args: [
       "run",
       "-q",
-      "--allow-run",
       "--allow-read",
+      // What the process runners spawn through, as the daemon grants it.
+      ...DAEMON_PERMISSIONS.filter((flag) => flag.startsWith("--allow-ffi")),
       SELF,
       JSON.stringify(execution),
     ],

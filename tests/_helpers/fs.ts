@@ -80,3 +80,23 @@ export function probeMount(): string | undefined {
     if (dir !== undefined) Deno.removeSync(dir);
   }
 }
+
+/**
+ * Unmounts a test filesystem, trying again for up to 5 s: a process being
+ * spawned by a test running beside this one holds copies of every open
+ * descriptor for a moment, so `umount` can briefly find it busy.
+ */
+export async function unmount(dir: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const { success, stderr } = await new Deno.Command("umount", {
+      args: [dir],
+      stderr: "piped",
+    }).output();
+    if (success) return;
+    if (Date.now() > deadline) {
+      throw new Error(`umount ${dir}: ${new TextDecoder().decode(stderr)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { converse, TestClient, waitFor } from "../_helpers/client.ts";
 import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
-import { exists, probeMount, withTempDir } from "../_helpers/fs.ts";
+import { exists, probeMount, unmount, withTempDir } from "../_helpers/fs.ts";
 import {
   assertSameLines,
   assertState,
@@ -291,9 +291,7 @@ Deno.test({
         await assertState(daemon.port, model, "after a restart");
       } finally {
         await daemon?.stop("SIGKILL");
-        const unmounted = await new Deno.Command("umount", { args: [disk] })
-          .output();
-        assert.ok(unmounted.success, "umount failed");
+        await unmount(disk);
       }
     });
   },

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { TestClient, waitFor } from "../_helpers/client.ts";
-import { probeMount, withTempDir } from "../_helpers/fs.ts";
+import { probeMount, unmount, withTempDir } from "../_helpers/fs.ts";
 import {
   assertState,
   FAR_NS,
@@ -37,9 +37,7 @@ async function withSmallDisk(
     try {
       await fn(dir, disk);
     } finally {
-      const unmounted = await new Deno.Command("umount", { args: [disk] })
-        .output();
-      assert.ok(unmounted.success, "umount failed");
+      await unmount(disk);
     }
   });
 }

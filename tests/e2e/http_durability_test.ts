@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { waitFor } from "../_helpers/client.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
-import { probeMount, withTempDir } from "../_helpers/fs.ts";
+import { probeMount, unmount, withTempDir } from "../_helpers/fs.ts";
 import { RawClient, utf8 } from "../_helpers/http_client.ts";
 import { fillDisk } from "../_helpers/model.ts";
 import {
@@ -108,7 +108,7 @@ Deno.test({
       try {
         await onFullDisk(disk);
       } finally {
-        await new Deno.Command("umount", { args: [disk] }).output();
+        await unmount(disk);
       }
     }),
 });
