@@ -120,15 +120,7 @@ export class Connection {
   /** Serves the client until it leaves, fails or {@link close} is called. */
   async serve(): Promise<void> {
     log.info(`client connected: ${this.#peer}`);
-    const { auth } = this.#context;
-    if (auth) {
-      this.#deadline = setTimeout(() => {
-        log.info(
-          `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
-        );
-        this.close();
-      }, auth.deadlineMs);
-    }
+    this.#armAuthDeadline();
     const splitter = new LineSplitter();
     const reads = new ReadBuffer();
     let buffer = reads.next();
@@ -180,6 +172,18 @@ export class Connection {
       await this.#conn.closed;
       log.info(`client disconnected: ${this.#peer}`);
     }
+  }
+
+  /** With auth on, closes the connection if no AUTH succeeds in time. */
+  #armAuthDeadline(): void {
+    const { auth } = this.#context;
+    if (!auth) return;
+    this.#deadline = setTimeout(() => {
+      log.info(
+        `client ${this.#peer}: no AUTH within ${auth.deadlineMs / 1000} s`,
+      );
+      this.close();
+    }, auth.deadlineMs);
   }
 
   /** Closes the connection; pending answers are dropped. */
