@@ -181,7 +181,7 @@ function buildScheduler(
 ): Scheduler {
   const { registry, info, uptimeNs } = sources;
   const { journal } = state;
-  return new Scheduler({
+  const scheduler: Scheduler = new Scheduler({
     ...state,
     clock: sources.clock,
     timer: SYSTEM_TIMER,
@@ -192,11 +192,13 @@ function buildScheduler(
         info,
         uptimeNs,
         compaction: () => journal.compaction,
+        runsRecorded: () => scheduler.stats().runsRecorded,
       }),
     concurrency: config.execution.concurrency,
     timeoutMs: config.execution.timeoutS * 1000,
     onInterrupted: config.execution.onInterrupted,
   });
+  return scheduler;
 }
 
 /** What protocol connections accepted with this access are given. */

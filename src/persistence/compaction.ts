@@ -8,6 +8,7 @@
  */
 import type { Job } from "../domain/job.ts";
 import type { Rule } from "../domain/rule.ts";
+import type { Run } from "../domain/run.ts";
 import { fsReason } from "../errors.ts";
 import {
   closeQuietly,
@@ -39,7 +40,24 @@ export type CompactionState = "idle" | "running" | "success" | "failure";
 export interface RewriteStats {
   readonly rules: number;
   readonly jobs: number;
+  readonly runs: number;
   readonly bytes: number;
+}
+
+/**
+ * Live views of the state a rewrite writes (spec: persistence.md §7,
+ * extensions.md §5). Items may be mutable objects: each is read when its
+ * lines are written, and what changed since the rewrite began follows in
+ * the tee.
+ */
+export interface Snapshot {
+  readonly rules: Iterable<Rule>;
+  readonly jobs: Iterable<Job>;
+  /** The jobs that have runs, with their kept runs, oldest first. */
+  readonly histories?: Iterable<{
+    readonly id: string;
+    readonly runs: readonly Run[] | undefined;
+  }>;
 }
 
 /** Bytes committed to the old logfile while a rewrite runs. */
@@ -54,12 +72,8 @@ export interface Tee {
 export interface RewriteSite {
   readonly path: string;
   readonly openFile: OpenFile;
-  /**
-   * Live views of the state. Items may be mutable objects: each is read when
-   * its line is written, and what changed since the rewrite began follows in
-   * the tee.
-   */
-  snapshot(): { rules: Iterable<Rule>; jobs: Iterable<Job> };
+  /** Live views of the state (see {@link Snapshot}). */
+  snapshot(): Snapshot;
   /** Starts collecting committed bytes; `undefined` when not teeing. */
   tee(): Tee | undefined;
   /** Throws when the rewrite must stop (closed, or a write failed). */
@@ -124,7 +138,10 @@ export async function rewriteLogfile(site: RewriteSite): Promise<RewriteStats> {
   }
 }
 
-/** Writes the sorted snapshot and the tee so far to the temp file, fsynced. */
+/**
+ * Writes the sorted snapshot (rules, jobs, then the runs of each job,
+ * sorted by job id) and the tee so far to the temp file, fsynced.
+ */
 async function writeSnapshot(
   site: RewriteSite,
   temp: FileLike,
@@ -132,9 +149,16 @@ async function writeSnapshot(
 ): Promise<RewriteStats> {
   const check = () => site.check();
   const writer = new ChunkWriter(temp);
-  const { rules, jobs } = site.snapshot();
+  const { rules, jobs, histories } = site.snapshot();
   const ruleCount = await writeSorted(rules, ruleLine, writer, check);
   const jobCount = await writeSorted(jobs, jobLine, writer, check);
+  let runCount = 0;
+  const runLines = (job: { runs: readonly Run[] | undefined }) => {
+    const runs = job.runs ?? [];
+    runCount += runs.length;
+    return runs.map((run) => formatRecord({ kind: "run", run })).join("\n");
+  };
+  if (histories) await writeSorted(histories, runLines, writer, check);
   await writer.flush();
   check();
   let bytes = writer.bytes;
@@ -146,7 +170,7 @@ async function writeSnapshot(
   }
   await temp.syncData();
   check();
-  return { rules: ruleCount, jobs: jobCount, bytes };
+  return { rules: ruleCount, jobs: jobCount, runs: runCount, bytes };
 }
 
 function ruleLine(rule: Rule): string {
@@ -197,11 +221,12 @@ export class Compactions {
     this.#state = "running";
     const startedMs = performance.now();
     try {
-      const { rules, jobs, bytes } = await rewrite();
+      const { rules, jobs, runs, bytes } = await rewrite();
       this.#state = "success";
       const ms = Math.round(performance.now() - startedMs);
+      const ofRuns = runs > 0 ? ` ${runs} runs,` : "";
       log.info(
-        `logfile: compacted to ${rules} rules, ${jobs} jobs, ${bytes} bytes in ${ms} ms`,
+        `logfile: compacted to ${rules} rules, ${jobs} jobs,${ofRuns} ${bytes} bytes in ${ms} ms`,
       );
     } catch (error) {
       this.#state = "failure";

@@ -1,4 +1,5 @@
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { DETAIL, exitDetail, signalDetail } from "../domain/run.ts";
 import { errorMessage } from "../errors.ts";
 
 /** How long a process may outlive SIGTERM before SIGKILL (spec: runners.md §1). */
@@ -22,7 +23,7 @@ export async function runProcess(
   args: readonly string[],
   { job, rule, signal }: Execution,
 ): Promise<ProcessOutcome> {
-  if (signal.aborted) return failed(`${signal.reason}`);
+  if (signal.aborted) return failed(`${signal.reason}`, DETAIL.error);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {
@@ -38,7 +39,10 @@ export async function runProcess(
       detached: true, // setsid: the child leads a group we can kill whole
     }).spawn();
   } catch (error) {
-    return failed(`cannot run "${program}": ${errorMessage(error)}`);
+    return failed(
+      `cannot run "${program}": ${errorMessage(error)}`,
+      DETAIL.spawnError,
+    );
   }
   const tail = new StderrTail(child.stderr);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -52,29 +56,39 @@ export async function runProcess(
   signal.addEventListener("abort", onAbort, { once: true });
   try {
     const status = await child.status;
-    if (signal.aborted) {
-      // Children of the group may still hold on after the leader died.
-      killGroup(child.pid, "SIGKILL");
-      return {
-        outcome: { ok: false, reason: `${signal.reason}` },
-        stderrTail: await tail.close(),
-      };
-    }
-    if (status.success) {
-      return { outcome: { ok: true }, stderrTail: await tail.close() };
-    }
-    const reason = status.signal === null
-      ? `exited with code ${status.code}`
-      : `killed by ${status.signal}`;
-    return { outcome: { ok: false, reason }, stderrTail: await tail.close() };
+    // Children of the group may still hold on after the leader died.
+    if (signal.aborted) killGroup(child.pid, "SIGKILL");
+    return {
+      outcome: statusOutcome(status, signal),
+      stderrTail: await tail.close(),
+    };
   } finally {
     signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);
   }
 }
 
-function failed(reason: string): ProcessOutcome {
-  return { outcome: { ok: false, reason }, stderrTail: "" };
+function failed(reason: string, detail: string): ProcessOutcome {
+  return { outcome: { ok: false, reason, detail }, stderrTail: "" };
+}
+
+/**
+ * How a process ended: aborted (timeout, shutdown), exit 0, or a failure;
+ * its detail is `exit:<code>` or `signal:<NAME>` (spec: extensions.md §3).
+ */
+function statusOutcome(
+  status: Deno.CommandStatus,
+  signal: AbortSignal,
+): Outcome {
+  const detail = status.signal === null
+    ? exitDetail(status.code)
+    : signalDetail(status.signal);
+  if (signal.aborted) return { ok: false, reason: `${signal.reason}`, detail };
+  if (status.success) return { ok: true, detail };
+  const reason = status.signal === null
+    ? `exited with code ${status.code}`
+    : `killed by ${status.signal}`;
+  return { ok: false, reason, detail };
 }
 
 function killGroup(pid: number, signal: Deno.Signal): void {

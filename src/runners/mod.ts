@@ -6,6 +6,7 @@ import { runAmqp } from "./amqp.ts";
 import { runHttp } from "./http.ts";
 import { Http1Client } from "./_http1.ts";
 import { runRedis } from "./redis.ts";
+import { redactUrl } from "./redact.ts";
 
 const log = logger("runner");
 
@@ -60,10 +61,13 @@ export class RunnerExecutor implements Executor, Disposable {
     execution: Execution,
   ): Promise<Outcome> {
     const { outcome, stderrTail } = await runProcess(program, args, execution);
-    if (!outcome.ok && stderrTail !== "") {
-      log.debug(`stderr of job ${execution.job.id}: ${stderrTail}`);
-    }
-    return outcome;
+    if (outcome.ok) return outcome;
+    // The run's message carries both (spec: extensions.md §3): redacted here.
+    const reason = redactUrl(outcome.reason);
+    if (stderrTail === "") return { ...outcome, reason };
+    const stderr = redactUrl(stderrTail);
+    log.debug(`stderr of job ${execution.job.id}: ${stderr}`);
+    return { ...outcome, reason, stderr };
   }
 }
 

@@ -1,23 +1,56 @@
 import type { Job, JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import type { Rule } from "../domain/rule.ts";
+import { isSameRun, type Run, withRun } from "../domain/run.ts";
 import { BinaryHeap } from "../heap.ts";
+import { FailedRuns, type IndexedRun } from "./failed_runs.ts";
 import { JobTable } from "./job_table.ts";
 
 /** A stored job; mutable so status changes need no new object per job. */
 export interface JobEntry extends Job {
   status: JobStatus;
+  readonly attempt: number;
   /** Order in which SETs were applied; breaks ties between due times. */
   readonly seq: number;
+  /**
+   * The `seq` of the SET that created the job: kept by later SETs, new
+   * after a REMOVE, so a run can tell whether its job was removed meanwhile.
+   */
+  lineage: number;
+  /** The kept runs, oldest first (spec: extensions.md §3). */
+  runs: readonly Run[] | undefined;
 }
+
+/** What a store keeps besides its contents. */
+export interface JobStoreOptions {
+  /** `[execution] history`: runs kept per job, 0 = none (default 10). */
+  readonly history?: number;
+}
+
+/** A job's kept runs, read when written. */
+export interface JobRuns {
+  readonly id: string;
+  readonly runs: readonly Run[] | undefined;
+}
+
+/** The live views compaction writes (spec: persistence.md §7). */
+export interface StoreSnapshot {
+  readonly rules: Iterable<Rule>;
+  readonly jobs: Iterable<Job>;
+  /** The jobs that have runs; read each one's `runs` when writing it. */
+  readonly histories: Iterable<JobRuns>;
+}
+
+const NO_RUNS: readonly Run[] = [];
 
 /** Re-SETs leave superseded heap items behind; beyond this many, drop them. */
 const STALE_SLACK = 1024;
 
 /**
- * Jobs, rules, counts by status and the due heap: the scheduler's state,
- * with no timers, no clock and no journal (spec: protocol.md §7). Replay
- * fills it with {@link apply} before anything else exists.
+ * Jobs, rules, counts by status, the due heap and the run histories: the
+ * scheduler's state, with no timers, no clock and no journal (spec:
+ * protocol.md §7, extensions.md §3). Replay fills it with {@link apply}
+ * before anything else exists.
  *
  * @example
  * ```ts
@@ -42,8 +75,19 @@ export class JobStore {
     failed: 0,
   };
   #seq = 0;
+  readonly #history: number;
+  readonly #failed = new FailedRuns();
   /** Called when a planned job becomes the earliest one waiting. */
   onEarliest: (() => void) | undefined;
+
+  constructor(options: JobStoreOptions = {}) {
+    this.#history = options.history ?? 10;
+  }
+
+  /** Runs kept per job (`[execution] history`). */
+  get historyLimit(): number {
+    return this.#history;
+  }
 
   /** Jobs by status (live: read, do not keep). */
   get counts(): Readonly<Record<JobStatus, number>> {
@@ -64,8 +108,14 @@ export class JobStore {
   apply(mutation: Mutation): void {
     switch (mutation.kind) {
       case "set": {
-        const { id, executionNs, status } = mutation.job;
-        this.putJob(id, executionNs, status);
+        const { id, executionNs, status, attempt } = mutation.job;
+        this.putJob(id, executionNs, status, attempt);
+        break;
+      }
+      case "run": {
+        // A run is kept only for a job that exists at that point (§5).
+        const entry = this.#jobs.get(mutation.run.jobId);
+        if (entry !== undefined) this.addRun(entry, mutation.run);
         break;
       }
       case "remove":
@@ -95,19 +145,32 @@ export class JobStore {
     return this.#jobs.get(entry.id) === entry;
   }
 
-  /** Stores a new version of a job; returns it and the one it replaced. */
+  /**
+   * Stores a new version of a job, keeping the history of the one it
+   * replaced; returns it and the one it replaced.
+   */
   putJob(
     id: string,
     executionNs: bigint,
     status: JobStatus,
+    attempt = 1,
   ): { entry: JobEntry; previous: JobEntry | undefined } {
+    const seq = ++this.#seq;
     const entry: JobEntry = {
       id: ownCopy(id),
       executionNs,
       status,
-      seq: ++this.#seq,
+      attempt,
+      seq,
+      lineage: seq,
+      runs: undefined,
     };
-    return { entry, previous: this.restoreJob(entry) };
+    const previous = this.restoreJob(entry);
+    if (previous !== undefined) {
+      entry.lineage = previous.lineage;
+      entry.runs = previous.runs;
+    }
+    return { entry, previous };
   }
 
   /** Stores a given version of a job (an undo); returns the one replaced. */
@@ -159,6 +222,42 @@ export class JobStore {
     return next;
   }
 
+  /** A job's kept runs, oldest first. */
+  runsOf(entry: JobEntry): readonly Run[] {
+    return entry.runs ?? NO_RUNS;
+  }
+
+  /**
+   * Records a run in a job's history (at most `historyLimit`, only the
+   * newest with its message); returns the history before, for an undo.
+   */
+  addRun(entry: JobEntry, run: Run): readonly Run[] | undefined {
+    const before = entry.runs;
+    if (this.#history === 0) return before;
+    entry.runs = withRun(before ?? NO_RUNS, run, this.#history);
+    if (run.outcome === "failed") {
+      this.#failed.add({ lineage: entry.lineage, run });
+    }
+    return before;
+  }
+
+  /** Puts back a history {@link addRun} returned. */
+  restoreRuns(entry: JobEntry, runs: readonly Run[] | undefined): void {
+    entry.runs = runs;
+  }
+
+  /**
+   * The latest `limit` failed runs of the jobs `accept` takes, newest first
+   * by `ended` (spec: http-api.md §7).
+   */
+  latestFailedRuns(limit: number, accept: (jobId: string) => boolean): Run[] {
+    return this.#failed.latest(limit, {
+      resolve: (item) => this.#resolve(item),
+      accept,
+      scan: () => this.#failedRuns(),
+    });
+  }
+
   /** The rule with this id. */
   rule(id: string): Rule | undefined {
     return this.#rules.get(id);
@@ -187,8 +286,32 @@ export class JobStore {
    * Live views of the state, for compaction (spec: persistence.md §7).
    * Items are read when written; later changes follow as records.
    */
-  snapshot(): { rules: Iterable<Rule>; jobs: Iterable<Job> } {
-    return { rules: this.#rules.values(), jobs: this.#jobs.values() };
+  snapshot(): StoreSnapshot {
+    return {
+      rules: this.#rules.values(),
+      jobs: this.#jobs.values(),
+      histories: this.#histories(),
+    };
+  }
+
+  *#histories(): Generator<JobEntry> {
+    for (const entry of this.#jobs.values()) {
+      if (entry.runs !== undefined && entry.runs.length > 0) yield entry;
+    }
+  }
+
+  *#failedRuns(): Generator<IndexedRun> {
+    for (const entry of this.#histories()) {
+      for (const run of entry.runs!) {
+        if (run.outcome === "failed") yield { lineage: entry.lineage, run };
+      }
+    }
+  }
+
+  #resolve({ lineage, run }: IndexedRun): Run | undefined {
+    const entry = this.#jobs.get(run.jobId);
+    if (entry === undefined || entry.lineage !== lineage) return undefined;
+    return entry.runs?.find((kept) => isSameRun(kept, run));
   }
 
   #isWaiting(entry: JobEntry): boolean {

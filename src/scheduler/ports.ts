@@ -45,8 +45,20 @@ export interface Execution {
   readonly signal: AbortSignal;
 }
 
-/** How an execution ended; runners never throw. */
-export type Outcome = { ok: true } | { ok: false; reason: string };
+/**
+ * How an execution ended; runners never throw. `detail` is the run's token
+ * (`exit:0`, `http:503`, `spawn-error`, `ok`, `error`, …; spec:
+ * extensions.md §3). A failure's `reason` is what is logged (credentials
+ * redacted); a failed process adds the end of its `stderr`, redacted too.
+ */
+export type Outcome =
+  | { readonly ok: true; readonly detail: string }
+  | {
+    readonly ok: false;
+    readonly reason: string;
+    readonly detail: string;
+    readonly stderr?: string;
+  };
 
 /** Runs executions; the runners' single face. */
 export interface Executor {
