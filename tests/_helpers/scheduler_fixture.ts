@@ -1,5 +1,4 @@
 /** A scheduler on test doubles: a hand-moved clock, executions ended by hand. */
-import type { Command } from "../../src/domain/command.ts";
 import type { Mutation } from "../../src/domain/mutation.ts";
 import { isFailure, type Result } from "../../src/domain/result.ts";
 import type { Run } from "../../src/domain/run.ts";
@@ -65,7 +64,10 @@ export interface Fixture {
   readonly scheduler: Scheduler;
   readonly store: JobStore;
   readonly registry: MetricsRegistry;
-  /** Applies a request line (without id) and returns its answer text. */
+  /**
+   * Applies a request line (without id) and returns its answer lines
+   * without the id, or `ERROR`.
+   */
   request(line: string, namespace?: string): string;
   /** Applies a logfile record, as replay does. */
   restore(mutation: Mutation): void;
@@ -114,7 +116,9 @@ export function fixture(
     store,
     registry,
     request(line, namespace) {
-      const result: Result = scheduler.handle(command(line), namespace);
+      const request = parseRequest(`r ${line}`);
+      if (request.kind !== "command") return "ERROR";
+      const result: Result = scheduler.handle(request.command, namespace);
       if (isFailure(result)) return "ERROR";
       return renderAnswer("r", result).trimEnd().replaceAll(/^r /gm, "");
     },
@@ -132,12 +136,6 @@ export function fixture(
       return entry ? store.runsOf(entry) : [];
     },
   };
-}
-
-function command(line: string): Command {
-  const request = parseRequest(`r ${line}`);
-  if (request.kind !== "command") throw new Error(`bad test line ${line}`);
-  return request.command;
 }
 
 /** An outcome as a failed process reports it. */
