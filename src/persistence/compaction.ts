@@ -56,7 +56,7 @@ export interface Snapshot {
   /** The jobs that have runs, with their kept runs, oldest first. */
   readonly histories?: Iterable<{
     readonly id: string;
-    readonly runs: readonly Run[] | undefined;
+    readonly history?: { readonly runs: readonly Run[] };
   }>;
 }
 
@@ -153,8 +153,8 @@ async function writeSnapshot(
   const ruleCount = await writeSorted(rules, ruleLine, writer, check);
   const jobCount = await writeSorted(jobs, jobLine, writer, check);
   let runCount = 0;
-  const runLines = (job: { runs: readonly Run[] | undefined }) => {
-    const runs = job.runs ?? [];
+  const runLines = (job: { history?: { readonly runs: readonly Run[] } }) => {
+    const runs = job.history?.runs ?? [];
     runCount += runs.length;
     return runs.map((run) => formatRecord({ kind: "run", run })).join("\n");
   };

@@ -159,8 +159,11 @@ export class Executions {
       return;
     }
     const job = jobValue(entry, "triggered");
+    const { store } = this.#options;
+    // Created now, so the outcome can tell a removal from a re-SET.
+    const history = store.historyLimit > 0 ? store.historyOf(entry) : undefined;
     this.#outcomes.transition(entry, "triggered").then(() => {
-      this.#pending.push({ entry, job, rule });
+      this.#pending.push({ entry, history, job, rule });
       this.#pump();
     }, ignoreUncommitted);
   }

@@ -1,10 +1,10 @@
 import type { Run } from "../domain/run.ts";
 import { BinaryHeap } from "../heap.ts";
 
-/** A failed run as the index knows it: which incarnation of its job had it. */
+/** A failed run as the index knows it, with the history it went into. */
 export interface IndexedRun {
-  /** The job's lineage when the run was recorded (a REMOVE starts a new one). */
-  readonly lineage: number;
+  /** Its job's history (a REMOVE ends it; a new job gets a new one). */
+  readonly history: { readonly runs: readonly Run[] };
   readonly run: Run;
 }
 
@@ -35,8 +35,9 @@ export const FAILED_RUNS_LIMIT = 1000;
  *   ruleId: "r", detail: "exit:1", message: "",
  * } as const);
  * const index = new FailedRuns();
- * index.add({ lineage: 1, run: run("a", 5n) });
- * index.add({ lineage: 2, run: run("b", 7n) });
+ * const history = { runs: [] };
+ * index.add({ history, run: run("a", 5n) });
+ * index.add({ history, run: run("b", 7n) });
  * const latest = index.latest(10, {
  *   resolve: (item) => item.run,
  *   accept: () => true,

@@ -6,19 +6,28 @@ import { BinaryHeap } from "../heap.ts";
 import { FailedRuns, type IndexedRun } from "./failed_runs.ts";
 import { JobTable } from "./job_table.ts";
 
-/** A stored job; mutable so status changes need no new object per job. */
+/**
+ * A job's kept runs, oldest first (spec: extensions.md §3). The versions of
+ * a job that SETs replace share one; a REMOVE ends it, so an execution can
+ * tell whether its job was removed meanwhile.
+ */
+export interface RunHistory {
+  runs: readonly Run[];
+}
+
+/**
+ * A stored job; mutable so status changes need no new object per job. The
+ * optional fields are added only to the jobs that need them (a retry, a
+ * run), so a million jobs that never ran cost what they did before.
+ */
 export interface JobEntry extends Job {
   status: JobStatus;
-  readonly attempt: number;
+  /** Set only above 1 (a retry). */
+  attempt?: number;
   /** Order in which SETs were applied; breaks ties between due times. */
   readonly seq: number;
-  /**
-   * The `seq` of the SET that created the job: kept by later SETs, new
-   * after a REMOVE, so a run can tell whether its job was removed meanwhile.
-   */
-  lineage: number;
-  /** The kept runs, oldest first (spec: extensions.md §3). */
-  runs: readonly Run[] | undefined;
+  /** Added when the job is first triggered or gets a run; kept by SETs. */
+  history?: RunHistory;
 }
 
 /** What a store keeps besides its contents. */
@@ -27,18 +36,12 @@ export interface JobStoreOptions {
   readonly history?: number;
 }
 
-/** A job's kept runs, read when written. */
-export interface JobRuns {
-  readonly id: string;
-  readonly runs: readonly Run[] | undefined;
-}
-
 /** The live views compaction writes (spec: persistence.md §7). */
 export interface StoreSnapshot {
   readonly rules: Iterable<Rule>;
   readonly jobs: Iterable<Job>;
-  /** The jobs that have runs; read each one's `runs` when writing it. */
-  readonly histories: Iterable<JobRuns>;
+  /** The jobs that have runs; each one's runs are read when written. */
+  readonly histories: Iterable<JobEntry>;
 }
 
 const NO_RUNS: readonly Run[] = [];
@@ -108,7 +111,7 @@ export class JobStore {
   apply(mutation: Mutation): void {
     switch (mutation.kind) {
       case "set": {
-        const { id, executionNs, status, attempt } = mutation.job;
+        const { id, executionNs, status, attempt = 1 } = mutation.job;
         this.putJob(id, executionNs, status, attempt);
         break;
       }
@@ -155,21 +158,15 @@ export class JobStore {
     status: JobStatus,
     attempt = 1,
   ): { entry: JobEntry; previous: JobEntry | undefined } {
-    const seq = ++this.#seq;
     const entry: JobEntry = {
       id: ownCopy(id),
       executionNs,
       status,
-      attempt,
-      seq,
-      lineage: seq,
-      runs: undefined,
+      seq: ++this.#seq,
     };
+    if (attempt > 1) entry.attempt = attempt;
     const previous = this.restoreJob(entry);
-    if (previous !== undefined) {
-      entry.lineage = previous.lineage;
-      entry.runs = previous.runs;
-    }
+    if (previous?.history !== undefined) entry.history = previous.history;
     return { entry, previous };
   }
 
@@ -224,26 +221,30 @@ export class JobStore {
 
   /** A job's kept runs, oldest first. */
   runsOf(entry: JobEntry): readonly Run[] {
-    return entry.runs ?? NO_RUNS;
+    return entry.history?.runs ?? NO_RUNS;
+  }
+
+  /** A job's history, created empty if it has none yet. */
+  historyOf(entry: JobEntry): RunHistory {
+    return entry.history ??= { runs: NO_RUNS };
   }
 
   /**
    * Records a run in a job's history (at most `historyLimit`, only the
-   * newest with its message); returns the history before, for an undo.
+   * newest with its message); returns the runs before, for an undo.
    */
-  addRun(entry: JobEntry, run: Run): readonly Run[] | undefined {
-    const before = entry.runs;
-    if (this.#history === 0) return before;
-    entry.runs = withRun(before ?? NO_RUNS, run, this.#history);
-    if (run.outcome === "failed") {
-      this.#failed.add({ lineage: entry.lineage, run });
-    }
+  addRun(entry: JobEntry, run: Run): readonly Run[] {
+    if (this.#history === 0) return this.runsOf(entry);
+    const history = this.historyOf(entry);
+    const before = history.runs;
+    history.runs = withRun(before, run, this.#history);
+    if (run.outcome === "failed") this.#failed.add({ history, run });
     return before;
   }
 
-  /** Puts back a history {@link addRun} returned. */
-  restoreRuns(entry: JobEntry, runs: readonly Run[] | undefined): void {
-    entry.runs = runs;
+  /** Puts back the runs {@link addRun} returned. */
+  restoreRuns(entry: JobEntry, runs: readonly Run[]): void {
+    if (entry.history !== undefined) entry.history.runs = runs;
   }
 
   /**
@@ -296,22 +297,25 @@ export class JobStore {
 
   *#histories(): Generator<JobEntry> {
     for (const entry of this.#jobs.values()) {
-      if (entry.runs !== undefined && entry.runs.length > 0) yield entry;
+      if (entry.history !== undefined && entry.history.runs.length > 0) {
+        yield entry;
+      }
     }
   }
 
   *#failedRuns(): Generator<IndexedRun> {
     for (const entry of this.#histories()) {
-      for (const run of entry.runs!) {
-        if (run.outcome === "failed") yield { lineage: entry.lineage, run };
+      const history = entry.history!;
+      for (const run of history.runs) {
+        if (run.outcome === "failed") yield { history, run };
       }
     }
   }
 
-  #resolve({ lineage, run }: IndexedRun): Run | undefined {
-    const entry = this.#jobs.get(run.jobId);
-    if (entry === undefined || entry.lineage !== lineage) return undefined;
-    return entry.runs?.find((kept) => isSameRun(kept, run));
+  /** The kept run an index entry stands for, if its job still has it. */
+  #resolve({ history, run }: IndexedRun): Run | undefined {
+    if (this.#jobs.get(run.jobId)?.history !== history) return undefined;
+    return history.runs.find((kept) => isSameRun(kept, run));
   }
 
   #isWaiting(entry: JobEntry): boolean {

@@ -1,10 +1,10 @@
-import type { Job, JobStatus } from "../domain/job.ts";
+import { attemptOf, type Job, type JobStatus } from "../domain/job.ts";
 import type { Rule } from "../domain/rule.ts";
 import { retryDelayMs } from "../domain/rule_options.ts";
 import { DETAIL, type Run, runMessage } from "../domain/run.ts";
 import type { RunnerKind } from "../domain/runner.ts";
 import { logger } from "../log.ts";
-import type { JobEntry, JobStore } from "./job_store.ts";
+import type { JobEntry, JobStore, RunHistory } from "./job_store.ts";
 import type { Counter, Journal, Metrics, Outcome } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
@@ -34,6 +34,11 @@ export interface OutcomesOptions {
 export interface Ran {
   /** The stored version of the job when it was triggered. */
   readonly entry: JobEntry;
+  /**
+   * The job's history when it was triggered: a job whose history is another
+   * one now was removed meanwhile (`undefined` when none is kept).
+   */
+  readonly history: RunHistory | undefined;
   readonly job: Job;
   readonly rule: Rule;
 }
@@ -86,9 +91,9 @@ export class Outcomes {
    * only the run (its status stays as the SET left it), for one removed
    * meanwhile nothing (spec: runners.md §1, extensions.md §2–§3).
    */
-  finished({ entry, job, rule }: Ran, ended: Ended): void {
+  finished({ entry, history, job, rule }: Ran, ended: Ended): void {
     const current = this.#options.store.job(entry.id);
-    if (current === undefined || current.lineage !== entry.lineage) {
+    if (current === undefined || current.history !== history) {
       log.debug(`outcome of job ${entry.id} discarded: job was removed`);
       return;
     }
@@ -100,7 +105,7 @@ export class Outcomes {
     }
     let holder = entry;
     if (ended.outcome.ok) this.transition(entry, "executed").catch(ignore);
-    else if (entry.attempt <= (rule.options?.retries ?? 0)) {
+    else if (attemptOf(entry) <= (rule.options?.retries ?? 0)) {
       holder = this.#retry(entry, rule, ended.endedNs);
     } else this.transition(entry, "failed").catch(ignore);
     this.record(holder, run);
@@ -143,12 +148,13 @@ export class Outcomes {
    */
   #retry(entry: JobEntry, rule: Rule, endedNs: bigint): JobEntry {
     const { store, journal, undoLog, random } = this.#options;
-    const attempt = entry.attempt + 1;
-    const delayMs = retryDelayMs(rule.options, entry.attempt, random());
+    const failed = attemptOf(entry);
+    const attempt = failed + 1;
+    const delayMs = retryDelayMs(rule.options, failed, random());
     const executionNs = endedNs + BigInt(Math.floor(delayMs * NS_PER_MS));
     const next = store.putJob(entry.id, executionNs, "planned", attempt).entry;
     log.info(
-      `job ${entry.id} attempt ${entry.attempt} failed, attempt ${attempt} in ${
+      `job ${entry.id} attempt ${failed} failed, attempt ${attempt} in ${
         Math.round(delayMs)
       } ms`,
     );
@@ -176,7 +182,7 @@ export class Outcomes {
 /** A stored job as a value: `attempt` only when above 1, as records show it. */
 export function jobValue(entry: JobEntry, status = entry.status): Job {
   const { id, executionNs, attempt } = entry;
-  return attempt > 1
+  return attempt !== undefined && attempt > 1
     ? { id, executionNs, status, attempt }
     : { id, executionNs, status };
 }
@@ -204,7 +210,7 @@ function handledRun(
 ): Run {
   return {
     jobId: entry.id,
-    attempt: entry.attempt,
+    attempt: attemptOf(entry),
     startedNs: nowNs,
     endedNs: nowNs,
     outcome: "failed",

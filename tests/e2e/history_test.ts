@@ -4,6 +4,13 @@
  * (spec: extensions.md §3, §5).
  */
 import assert from "node:assert/strict";
+import {
+  gatedTest,
+  rabbitGate,
+  redisCli,
+  redisGate,
+  uniqueName,
+} from "../_helpers/brokers.ts";
 import { converse, waitFor } from "../_helpers/client.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
 import { writeFile } from "../_helpers/fs.ts";
@@ -324,3 +331,66 @@ Deno.test("on_interrupted = fail: the interrupted job fails with its interrupted
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const REDIS = await redisGate();
+const RABBIT = await rabbitGate();
+
+Deno.test("details of amqp and redis: error when the broker cannot be reached", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  await using d = await startTestDaemon();
+  await converse(
+    d.port,
+    `a RULE SET q q. amqp amqp://guest:guest@127.0.0.1:${port}/ x k\n` +
+      `b RULE SET r r. redis redis://:pw@127.0.0.1:${port}/0 RPUSH k\n` +
+      `c SET q.1 ${nowNs()}\nd SET r.1 ${nowNs()}\n`,
+  );
+  for (const id of ["q.1", "r.1"]) {
+    const answer = await runsBecome(d.port, id, 1);
+    assert.match(answer, /^h 1 \d+ \d+ failed [qr] error\nh OK\n$/);
+  }
+  const messages = (await dumpedRuns(d.logfile)).map((run) =>
+    String(run.message)
+  );
+  assert.ok(
+    messages.every((m) => !m.includes("guest:guest") && !m.includes(":pw@")),
+  );
+});
+
+gatedTest(
+  REDIS,
+  "details of redis: ok when the command succeeded",
+  async () => {
+    await using d = await startTestDaemon({ persistence: "memory" });
+    const key = uniqueName("ztick:history");
+    await converse(
+      d.port,
+      `a RULE SET r r. redis redis://127.0.0.1:6379/0 RPUSH ${key}\nb SET r.1 ${nowNs()}\n`,
+    );
+    assert.match(
+      await runsBecome(d.port, "r.1", 1),
+      /^h 1 \d+ \d+ executed r ok\n/,
+    );
+    await redisCli(["DEL", key]);
+  },
+);
+
+gatedTest(
+  RABBIT,
+  "details of amqp: ok when the publish completed",
+  async () => {
+    await using d = await startTestDaemon({ persistence: "memory" });
+    await converse(
+      d.port,
+      `a RULE SET q q. amqp amqp://guest:guest@127.0.0.1:5672/ "" ${
+        uniqueName("ztick.history")
+      }\n` +
+        `b SET q.1 ${nowNs()}\n`,
+    );
+    assert.match(
+      await runsBecome(d.port, "q.1", 1),
+      /^h 1 \d+ \d+ executed q ok\n/,
+    );
+  },
+);

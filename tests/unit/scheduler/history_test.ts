@@ -168,11 +168,13 @@ Deno.test("failedRuns() lists the latest failed runs across jobs, newest first, 
   assert.deepEqual(none.kind === "runs" && none.runs, []);
 });
 
+const HISTORY = { runs: [] };
+
 Deno.test("FailedRuns answers from its index while it can, from a scan once it evicted older runs", () => {
   const index = new FailedRuns(2);
   const live = new Map<string, Run>();
   const add = (jobId: string, n: number) => {
-    const item = { lineage: 1, run: run(jobId, n) };
+    const item = { history: HISTORY, run: run(jobId, n) };
     live.set(`${jobId}/${n}`, item.run);
     index.add(item);
   };
@@ -186,7 +188,7 @@ Deno.test("FailedRuns answers from its index while it can, from a scan once it e
       live.get(`${item.run.jobId}/${item.run.startedNs}`),
     scan: function* () {
       scans++;
-      for (const run of live.values()) yield { lineage: 1, run };
+      for (const run of live.values()) yield { history: HISTORY, run };
     },
   };
   const ids = (accept: (id: string) => boolean, limit = 2) =>
