@@ -33,8 +33,9 @@ export const OPTION_KEYS = [
 /** One option key as clients write it. */
 export type OptionKey = typeof OPTION_KEYS[number];
 
-/** Defaults of the options (spec: extensions.md §1). */
+/** The delay before the first retry when `backoff` is not given: 10 s. */
 export const DEFAULT_BACKOFF_MS = 10_000;
+/** The upper bound of a retry delay when `max_backoff` is not given: 1 h. */
 export const DEFAULT_MAX_BACKOFF_MS = 3_600_000;
 const MAX_RETRIES = 100;
 

@@ -27,7 +27,7 @@ import {
   syncDirectorySync,
 } from "./files.ts";
 import { formatRecord } from "./record.ts";
-import { writeSorted } from "./sorted_runs.ts";
+import { Pace, writeSorted } from "./sorted_runs.ts";
 
 const log = logger("logfile");
 /** Longer `setTimeout` delays fire at once, so long waits are chained. */
@@ -52,13 +52,14 @@ export interface RewriteStats {
  */
 export interface Snapshot {
   readonly rules: Iterable<Rule>;
-  readonly jobs: Iterable<Job>;
-  /** The jobs that have runs, with their kept runs, oldest first. */
-  readonly histories?: Iterable<{
-    readonly id: string;
-    readonly history?: { readonly runs: readonly Run[] };
-  }>;
+  /** Jobs with their kept runs, oldest first, if they have some. */
+  readonly jobs: Iterable<SnapshotJob>;
 }
+
+/** A job as a snapshot shows it. */
+export type SnapshotJob = Job & {
+  readonly history?: { readonly runs: readonly Run[] };
+};
 
 /** Bytes committed to the old logfile while a rewrite runs. */
 export interface Tee {
@@ -149,16 +150,22 @@ async function writeSnapshot(
 ): Promise<RewriteStats> {
   const check = () => site.check();
   const writer = new ChunkWriter(temp);
-  const { rules, jobs, histories } = site.snapshot();
+  const { rules, jobs } = site.snapshot();
   const ruleCount = await writeSorted(rules, ruleLine, writer, check);
-  const jobCount = await writeSorted(jobs, jobLine, writer, check);
-  let runCount = 0;
-  const runLines = (job: { history?: { readonly runs: readonly Run[] } }) => {
-    const runs = job.history?.runs ?? [];
-    runCount += runs.length;
-    return runs.map((run) => formatRecord({ kind: "run", run })).join("\n");
-  };
-  if (histories) await writeSorted(histories, runLines, writer, check);
+  // Jobs come out sorted, so the ones with runs are collected in order.
+  const withRuns: SnapshotJob[] = [];
+  const jobCount = await writeSorted(
+    jobs,
+    (job) => {
+      if (job.history !== undefined && job.history.runs.length > 0) {
+        withRuns.push(job);
+      }
+      return jobLine(job);
+    },
+    writer,
+    check,
+  );
+  const runCount = await writeRuns(withRuns, writer, check);
   await writer.flush();
   check();
   let bytes = writer.bytes;
@@ -171,6 +178,31 @@ async function writeSnapshot(
   await temp.syncData();
   check();
   return { rules: ruleCount, jobs: jobCount, runs: runCount, bytes };
+}
+
+/** Writes the kept runs of each job, in order, yielding to the event loop. */
+async function writeRuns(
+  jobs: readonly SnapshotJob[],
+  writer: ChunkWriter,
+  check: () => void,
+): Promise<number> {
+  const pace = new Pace();
+  let count = 0;
+  for (const job of jobs) {
+    for (const run of job.history?.runs ?? []) {
+      writer.add(formatRecord({ kind: "run", run }));
+      count++;
+    }
+    if (writer.isFull) {
+      await writer.flush();
+      check();
+    }
+    if (pace.isDue()) {
+      await pace.yield();
+      check();
+    }
+  }
+  return count;
 }
 
 function ruleLine(rule: Rule): string {

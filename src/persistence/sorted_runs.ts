@@ -48,9 +48,8 @@ export class Pace {
 /**
  * Writes items as lines sorted by id in byte order, yielding to the event
  * loop often: runs of `RUN_LENGTH` items are taken and sorted one by one,
- * then merged. An item is written as it is when its line is written (an
- * empty line is left out; a line may hold several records). An id met twice
- * (deleted and re-added during the walk) keeps its later version.
+ * then merged. An item is written as it is when its line is written. An id
+ * met twice (deleted and re-added during the walk) keeps its later version.
  * `check` is called after each yield and may throw to stop. Returns the
  * number of lines written.
  */
@@ -68,8 +67,7 @@ export async function writeSorted<T extends Entry>(
   let count = 0;
   for (let entry = next(heap); entry !== undefined; entry = next(heap)) {
     if (previous !== undefined && previous.id !== entry.id) {
-      const text = line(previous);
-      if (text !== "") writer.add(text);
+      writer.add(line(previous));
       count++;
       if (writer.isFull) {
         await writer.flush();
@@ -83,8 +81,7 @@ export async function writeSorted<T extends Entry>(
     previous = entry;
   }
   if (previous !== undefined) {
-    const text = line(previous);
-    if (text !== "") writer.add(text);
+    writer.add(line(previous));
     count++;
   }
   return count;

@@ -39,9 +39,8 @@ export interface JobStoreOptions {
 /** The live views compaction writes (spec: persistence.md §7). */
 export interface StoreSnapshot {
   readonly rules: Iterable<Rule>;
-  readonly jobs: Iterable<Job>;
-  /** The jobs that have runs; each one's runs are read when written. */
-  readonly histories: Iterable<JobEntry>;
+  /** The jobs, with their histories; each is read when written. */
+  readonly jobs: Iterable<JobEntry>;
 }
 
 const NO_RUNS: readonly Run[] = [];
@@ -288,11 +287,7 @@ export class JobStore {
    * Items are read when written; later changes follow as records.
    */
   snapshot(): StoreSnapshot {
-    return {
-      rules: this.#rules.values(),
-      jobs: this.#jobs.values(),
-      histories: this.#histories(),
-    };
+    return { rules: this.#rules.values(), jobs: this.#jobs.values() };
   }
 
   *#histories(): Generator<JobEntry> {
