@@ -5,7 +5,7 @@
  * message), appended and after a compaction. Prints a Markdown table.
  *
  *   deno run -A bench/history_logfile.ts [--jobs N] [--histories 10,0]
- *     [--statuses 204,503]
+ *     [--statuses 204,503] [--cpu-prof DIR]
  *
  * The http runner is used because spawning processes would take minutes
  * for 100,000 executions; what a run record costs does not depend on the
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "100000" },
     histories: { type: "string", default: "10,0" },
     statuses: { type: "string", default: "204,503" },
+    "cpu-prof": { type: "string" },
   },
 });
 const jobs = Number(values.jobs);
@@ -47,7 +48,14 @@ async function measure(history: number, status: number): Promise<Row> {
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () => new Response(null, { status }),
   );
-  const daemon = await startZtick({ fsync: false, history });
+  const cpuProfDir = values["cpu-prof"];
+  const daemon = await startZtick({
+    fsync: false,
+    history,
+    ...(cpuProfDir
+      ? { cpuProfDir: `${cpuProfDir}/h${history}-${status}` }
+      : {}),
+  });
   const client = await LineClient.open(daemon.port);
   let seconds: number;
   try {
