@@ -25,7 +25,7 @@ const GET: Wire = {
   request: (id) => `g GET ${id}\n`,
 };
 const COMPACTED =
-  /logfile: compacted to (\d+) rules, (\d+) jobs, (\d+) bytes in (\d+) ms/;
+  /logfile: compacted to (\d+) rules, (\d+) jobs,(?: \d+ runs,)? (\d+) bytes in (\d+) ms/;
 const MB = 1024 * 1024;
 /** Ids are `bench.scale.00000000`: 20 chars, a realistic length. */
 const SCALE_PREFIX = "bench.scale";

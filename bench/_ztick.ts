@@ -31,6 +31,8 @@ export interface ZtickOptions {
   /** `[log] level`; `info` is the lowest that prints `listening on`. */
   readonly logLevel?: string;
   readonly concurrency?: number;
+  /** `[execution] history`; left out (the default, 10) unless given. */
+  readonly history?: number;
   /** Reuse this dir (and its logfile) instead of a fresh temp dir. */
   readonly dir?: string;
   /** Write a V8 CPU profile into this dir (`--cpu-prof`). */
@@ -71,6 +73,9 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
       `compression_interval = ${options.compressionIntervalS ?? 0}`,
       "[execution]",
       `concurrency = ${options.concurrency ?? 16}`,
+      ...(options.history === undefined
+        ? []
+        : [`history = ${options.history}`]),
       "",
     ].join("\n"),
   );

@@ -93,6 +93,7 @@ export class Daemon implements AsyncDisposable {
     const stat = statSource(registry, journal, {
       info: statInfo(config, access.current),
       uptimeNs: () => BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+      runsRecorded: () => scheduler.stats().runsRecorded,
     });
     const clock = options.clock ?? SYSTEM_CLOCK;
     const scheduler = buildScheduler(config, { store, journal, executor }, {
@@ -197,13 +198,16 @@ export class Daemon implements AsyncDisposable {
 function statSource(
   registry: MetricsRegistry,
   journal: StoredJournal,
-  sources: { info: ReturnType<typeof statInfo>; uptimeNs: () => bigint },
+  sources: {
+    info: ReturnType<typeof statInfo>;
+    uptimeNs: () => bigint;
+    runsRecorded: () => number;
+  },
 ): () => readonly StatEntry[] {
   return () =>
     statEntries({
       registry,
-      info: sources.info,
-      uptimeNs: sources.uptimeNs,
+      ...sources,
       compaction: () => journal.compaction,
     });
 }

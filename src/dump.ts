@@ -24,6 +24,8 @@ export interface DumpOptions {
   readonly format: "text" | "json";
   readonly compact: boolean;
   readonly follow: boolean;
+  /** Runs kept per job by `compact`; 10 unless set (extensions.md §5). */
+  readonly history?: number;
   /** Ends `--follow` with exit code 0 (main.ts aborts it on SIGINT/SIGTERM). */
   readonly signal?: AbortSignal;
   /** Defaults to `Deno.stdout`. */
@@ -171,7 +173,9 @@ class Dump {
 
   /** Prints the file from its beginning, compacted if asked. */
   async #readFromStart(source: Source): Promise<void> {
-    if (this.#options.compact) this.#live = new LiveRecords();
+    if (this.#options.compact) {
+      this.#live = new LiveRecords(this.#options.history ?? 10);
+    }
     const { reader } = source;
     while (await reader.readChunk()) await this.#flush();
     const live = this.#live;

@@ -87,7 +87,7 @@ export async function openState(
   config: Config,
   metrics: Metrics,
 ): Promise<{ store: JobStore; journal: StoredJournal; lock?: Disposable }> {
-  const store = new JobStore();
+  const store = new JobStore({ history: config.execution.history });
   const { database } = config;
   if (database.persistence === "memory") {
     return { store, journal: new MemoryJournal() };
@@ -124,6 +124,7 @@ export function statInfo(config: Config, access: Access): StatInfo {
     version: VERSION,
     concurrency: config.execution.concurrency,
     timeoutS: config.execution.timeoutS,
+    history: config.execution.history,
   };
 }
 

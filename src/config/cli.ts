@@ -21,6 +21,8 @@ export type Invocation =
     format: "text" | "json";
     compact: boolean;
     follow: boolean;
+    /** Runs kept per job by `--compact` (extensions.md §5). */
+    history: number;
   }
   | ClientInvocation
   | { kind: "version" }
@@ -41,7 +43,7 @@ export const USAGE =
 
   ztick [-c PATH | --config PATH]          run the daemon
   ztick server [-c PATH | --config PATH]   same, explicit
-  ztick dump LOGFILE [--format text|json] [--compact] [--follow]
+  ztick dump LOGFILE [--format text|json] [--compact] [--follow] [--history N]
                                            print a logfile's records
   ztick --version | -v                     print the version and exit
   ztick --help | -h                        print this help and exit
@@ -74,7 +76,8 @@ AUTH or timeout
 
 dump options:
   --format text|json   canonical protocol lines (default) or NDJSON
-  --compact            only the live jobs and rules
+  --compact            only the live jobs and rules, then their last runs
+  --history N          runs kept per job by --compact, 0-1000 (default 10)
   --follow             keep printing records as they are appended
 `;
 
@@ -92,6 +95,7 @@ const DUMP_OPTIONS = {
   format: { type: "string" },
   compact: { type: "boolean" },
   follow: { type: "boolean" },
+  history: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -114,6 +118,7 @@ const DUMP_OPTIONS = {
  *   format: "json",
  *   compact: false,
  *   follow: false,
+ *   history: 10,
  * });
  * assert.deepEqual(parseCommandLine(["--foo"]), {
  *   kind: "usage",
@@ -174,12 +179,17 @@ function parseDump(args: string[]): Invocation {
     return usage(`unknown format "${format}" (text or json)`);
   }
   if (logfile === undefined) return usage("dump needs a LOGFILE");
+  const history = values.history ?? "10";
+  if (!/^[0-9]{1,4}$/.test(history) || Number(history) > 1000) {
+    return usage(`invalid --history "${history}" (0-1000)`);
+  }
   return {
     kind: "dump",
     logfile,
     format,
     compact: values.compact ?? false,
     follow: values.follow ?? false,
+    history: Number(history),
   };
 }
 

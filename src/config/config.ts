@@ -41,6 +41,8 @@ export interface Config {
     readonly concurrency: number;
     readonly timeoutS: number;
     readonly onInterrupted: "rerun" | "fail";
+    /** Runs kept per job (extensions.md §3). */
+    readonly history: number;
   };
 }
 
@@ -71,7 +73,12 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   },
   telemetry: { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
   http: {},
-  execution: { concurrency: 16, timeoutS: 0, onInterrupted: "rerun" },
+  execution: {
+    concurrency: 16,
+    timeoutS: 0,
+    onInterrupted: "rerun",
+    history: 10,
+  },
 });
 
 /**
@@ -360,6 +367,9 @@ const SECTIONS: Record<SectionName, Record<string, Reader>> = {
         ["rerun", "fail"],
         'must be "rerun" or "fail"',
       );
+    },
+    history({ config }, value) {
+      config.execution.history = value.integer(0, 1000);
     },
   },
 };

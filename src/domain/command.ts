@@ -13,7 +13,8 @@ export type Command =
   | { readonly kind: "ruleSet"; readonly rule: Rule }
   | { readonly kind: "removeRule"; readonly ruleId: string }
   | { readonly kind: "listRules" }
-  | { readonly kind: "stat" };
+  | { readonly kind: "stat" }
+  | { readonly kind: "history"; readonly jobId: string };
 
 /** The name of a command as clients write it. */
 export const INSTRUCTIONS: Record<Command["kind"], string> = {
@@ -25,4 +26,5 @@ export const INSTRUCTIONS: Record<Command["kind"], string> = {
   removeRule: "REMOVERULE",
   listRules: "LISTRULES",
   stat: "STAT",
+  history: "HISTORY",
 };

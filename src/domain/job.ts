@@ -9,11 +9,21 @@ export const JOB_STATUSES: readonly JobStatus[] = [
   "failed",
 ];
 
-/** A named point in time and how far it got (spec: README glossary). */
+/**
+ * A named point in time and how far it got (spec: README glossary).
+ * `attempt` numbers its executions: 1 for the first, 2 for the first retry
+ * (spec: extensions.md §2); absent means 1.
+ */
 export interface Job {
   readonly id: string;
   readonly executionNs: bigint;
   readonly status: JobStatus;
+  readonly attempt?: number;
+}
+
+/** The attempt of a job's next (or running) execution. */
+export function attemptOf(job: Job): number {
+  return job.attempt ?? 1;
 }
 
 /** Tells whether a string names a job status. */

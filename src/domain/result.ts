@@ -1,5 +1,6 @@
 import type { Job } from "./job.ts";
 import type { Rule } from "./rule.ts";
+import type { Run } from "./run.ts";
 
 /** One STAT line's key and value (spec: protocol.md §6). */
 export type StatEntry = readonly [key: string, value: string | number | bigint];
@@ -15,6 +16,11 @@ export type Result =
   | { readonly kind: "jobs"; readonly jobs: readonly Job[] }
   /** LISTRULES: the rules visible to the client. */
   | { readonly kind: "rules"; readonly rules: readonly Rule[] }
+  /**
+   * HISTORY: a job's runs, oldest first; or the latest failed runs across
+   * jobs, newest first (spec: extensions.md §3, http-api.md §7).
+   */
+  | { readonly kind: "runs"; readonly runs: readonly Run[] }
   /** STAT: every key in order. */
   | { readonly kind: "stats"; readonly entries: readonly StatEntry[] }
   /**

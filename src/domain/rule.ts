@@ -1,9 +1,14 @@
+import type { RuleOptions } from "./rule_options.ts";
 import type { Runner } from "./runner.ts";
 
-/** An identifier, a job-id prefix and what to run (spec: README glossary). */
+/**
+ * An identifier, a job-id prefix, what to run and how (spec: README
+ * glossary, extensions.md §1). `options` is absent when none were given.
+ */
 export interface Rule {
   readonly id: string;
   readonly pattern: string;
+  readonly options?: RuleOptions;
   readonly runner: Runner;
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Job } from "../domain/job.ts";
 import type { Rule } from "../domain/rule.ts";
+import type { Run } from "../domain/run.ts";
 import { fsReason } from "../errors.ts";
 import {
   closeQuietly,
@@ -27,7 +28,7 @@ import {
 } from "./files.ts";
 import type { Counter, Metrics } from "../scheduler/ports.ts";
 import { formatRecord } from "./record.ts";
-import { writeSorted } from "./sorted_runs.ts";
+import { Pace, writeSorted } from "./sorted_runs.ts";
 
 const log = logger("logfile");
 /** Longer `setTimeout` delays fire at once, so long waits are chained. */
@@ -40,8 +41,26 @@ export type CompactionState = "idle" | "running" | "success" | "failure";
 export interface RewriteStats {
   readonly rules: number;
   readonly jobs: number;
+  readonly runs: number;
   readonly bytes: number;
 }
+
+/**
+ * Live views of the state a rewrite writes (spec: persistence.md §7,
+ * extensions.md §5). Items may be mutable objects: each is read when its
+ * lines are written, and what changed since the rewrite began follows in
+ * the tee.
+ */
+export interface Snapshot {
+  readonly rules: Iterable<Rule>;
+  /** Jobs with their kept runs, oldest first, if they have some. */
+  readonly jobs: Iterable<SnapshotJob>;
+}
+
+/** A job as a snapshot shows it. */
+export type SnapshotJob = Job & {
+  readonly history?: { readonly runs: readonly Run[] };
+};
 
 /** Bytes committed to the old logfile while a rewrite runs. */
 export interface Tee {
@@ -55,12 +74,8 @@ export interface Tee {
 export interface RewriteSite {
   readonly path: string;
   readonly openFile: OpenFile;
-  /**
-   * Live views of the state. Items may be mutable objects: each is read when
-   * its line is written, and what changed since the rewrite began follows in
-   * the tee.
-   */
-  snapshot(): { rules: Iterable<Rule>; jobs: Iterable<Job> };
+  /** Live views of the state (see {@link Snapshot}). */
+  snapshot(): Snapshot;
   /** Starts collecting committed bytes; `undefined` when not teeing. */
   tee(): Tee | undefined;
   /** Throws when the rewrite must stop (closed, or a write failed). */
@@ -125,7 +140,10 @@ export async function rewriteLogfile(site: RewriteSite): Promise<RewriteStats> {
   }
 }
 
-/** Writes the sorted snapshot and the tee so far to the temp file, fsynced. */
+/**
+ * Writes the sorted snapshot (rules, jobs, then the runs of each job,
+ * sorted by job id) and the tee so far to the temp file, fsynced.
+ */
 async function writeSnapshot(
   site: RewriteSite,
   temp: FileLike,
@@ -135,7 +153,20 @@ async function writeSnapshot(
   const writer = new ChunkWriter(temp);
   const { rules, jobs } = site.snapshot();
   const ruleCount = await writeSorted(rules, ruleLine, writer, check);
-  const jobCount = await writeSorted(jobs, jobLine, writer, check);
+  // Jobs come out sorted, so the ones with runs are collected in order.
+  const withRuns: SnapshotJob[] = [];
+  const jobCount = await writeSorted(
+    jobs,
+    (job) => {
+      if (job.history !== undefined && job.history.runs.length > 0) {
+        withRuns.push(job);
+      }
+      return jobLine(job);
+    },
+    writer,
+    check,
+  );
+  const runCount = await writeRuns(withRuns, writer, check);
   await writer.flush();
   check();
   let bytes = writer.bytes;
@@ -147,7 +178,32 @@ async function writeSnapshot(
   }
   await temp.syncData();
   check();
-  return { rules: ruleCount, jobs: jobCount, bytes };
+  return { rules: ruleCount, jobs: jobCount, runs: runCount, bytes };
+}
+
+/** Writes the kept runs of each job, in order, yielding to the event loop. */
+async function writeRuns(
+  jobs: readonly SnapshotJob[],
+  writer: ChunkWriter,
+  check: () => void,
+): Promise<number> {
+  const pace = new Pace();
+  let count = 0;
+  for (const job of jobs) {
+    for (const run of job.history?.runs ?? []) {
+      writer.add(formatRecord({ kind: "run", run }));
+      count++;
+    }
+    if (writer.isFull) {
+      await writer.flush();
+      check();
+    }
+    if (pace.isDue()) {
+      await pace.yield();
+      check();
+    }
+  }
+  return count;
 }
 
 function ruleLine(rule: Rule): string {
@@ -206,14 +262,15 @@ export class Compactions {
     this.#state = "running";
     const startedMs = performance.now();
     try {
-      const { rules, jobs, bytes } = await rewrite();
+      const { rules, jobs, runs, bytes } = await rewrite();
       this.#state = "success";
       this.#outcomes?.success.add();
       const ms = Math.round(performance.now() - startedMs);
+      const ofRuns = runs > 0 ? ` ${count(runs, "run")},` : "";
       log.info(
         `logfile: compacted to ${count(rules, "rule")}, ${
           count(jobs, "job")
-        }, ${bytes} bytes in ${ms} ms`,
+        },${ofRuns} ${bytes} bytes in ${ms} ms`,
       );
     } catch (error) {
       this.#state = "failure";

@@ -1,6 +1,4 @@
-import type { Job } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
-import type { Rule } from "../domain/rule.ts";
 import { fsReason } from "../errors.ts";
 import { logger } from "../log.ts";
 import type {
@@ -17,6 +15,7 @@ import {
   rewriteLogfile,
   type RewriteSite,
   type RewriteStats,
+  type Snapshot,
   type Tee,
 } from "./compaction.ts";
 import { type FileLike, LogfileError, type OpenFile } from "./files.ts";
@@ -33,7 +32,7 @@ export interface LogfileJournalOptions {
   /** Seconds between compactions; `0` disables them. */
   readonly compactionIntervalS: number;
   /** Live views of the state at the moment of the call (see RewriteSite). */
-  readonly snapshot: () => { rules: Iterable<Rule>; jobs: Iterable<Job> };
+  readonly snapshot: () => Snapshot;
   /** Opens a file; tests wrap the handle to inject write and sync faults. */
   readonly openFile?: OpenFile;
   /** Counts commits, records and commit durations. */

@@ -1,5 +1,7 @@
-import { isJobStatus } from "../domain/job.ts";
+import { isJobStatus, type Job, type JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
+import { ruleOptionTokens } from "../domain/rule_options.ts";
+import { isRunOutcome, type Run } from "../domain/run.ts";
 import { runnerArgs } from "../domain/runner.ts";
 import { parseInt64 } from "../domain/timestamp.ts";
 import { parseRule } from "../protocol/request.ts";
@@ -12,7 +14,8 @@ import {
 
 /**
  * Writes a mutation as one canonical logfile line, without its LF
- * (spec: persistence.md §2–§3).
+ * (spec: persistence.md §2–§3, extensions.md §5): a job's attempt only
+ * above 1, a rule's options between pattern and runner type.
  *
  * @example
  * ```ts
@@ -35,20 +38,39 @@ import {
 export function formatRecord(mutation: Mutation): string {
   switch (mutation.kind) {
     case "set": {
-      const { id, executionNs, status } = mutation.job;
-      return `SET ${quoteToken(id)} ${executionNs} ${status}`;
+      const { id, executionNs, status, attempt } = mutation.job;
+      const line = `SET ${quoteToken(id)} ${executionNs} ${status}`;
+      return attempt !== undefined && attempt > 1
+        ? `${line} attempt=${attempt}`
+        : line;
     }
     case "remove":
       return `REMOVE ${quoteToken(mutation.jobId)}`;
     case "ruleSet": {
-      const { id, pattern, runner } = mutation.rule;
-      return ["RULE SET", id, pattern, runner.kind, ...runnerArgs(runner)]
-        .map((token, i) => i === 0 ? token : quoteToken(token))
-        .join(" ");
+      const { id, pattern, options, runner } = mutation.rule;
+      return [
+        "RULE SET",
+        id,
+        pattern,
+        ...ruleOptionTokens(options),
+        runner.kind,
+        ...runnerArgs(runner),
+      ].map((token, i) => i === 0 ? token : quoteToken(token)).join(" ");
     }
     case "removeRule":
       return `REMOVERULE ${quoteToken(mutation.ruleId)}`;
+    case "run":
+      return formatRun(mutation.run);
   }
+}
+
+/** `RUN <job_id> <attempt> <started_ns> <ended_ns> <outcome> <rule_id> <detail> <message>`. */
+function formatRun(run: Run): string {
+  return `RUN ${
+    quoteToken(run.jobId)
+  } ${run.attempt} ${run.startedNs} ${run.endedNs} ${run.outcome} ${
+    quoteToken(run.ruleId)
+  } ${quoteToken(run.detail)} ${quoteToken(run.message)}`;
 }
 
 /**
@@ -114,31 +136,84 @@ export function parseTokenizedRecord(line: string): Mutation | undefined {
   if (error !== undefined) throw new SyntaxError(error);
   const [keyword, ...args] = tokens;
   switch (keyword) {
-    case "SET": {
-      const [id, ns, status, ...rest] = args;
-      if (!id || ns === undefined || status === undefined || rest.length > 0) {
-        throw new SyntaxError("SET needs <job_id> <execution_ns> <status>");
-      }
-      if (!isJobStatus(status)) {
-        throw new SyntaxError(`unknown status "${status}"`);
-      }
-      return { kind: "set", job: { id, executionNs: parseInt64(ns), status } };
-    }
+    case "SET":
+      return { kind: "set", job: parseJob(args) };
+    case "RUN":
+      return { kind: "run", run: parseRun(args) };
     case "REMOVE":
       return { kind: "remove", jobId: soleIdentifier(keyword, args) };
     case "REMOVERULE":
       return { kind: "removeRule", ruleId: soleIdentifier(keyword, args) };
     case "RULE": {
-      const [set, ruleId, pattern, type, ...runner] = args;
+      const [set, ruleId, pattern, ...rest] = args;
       if (set !== "SET") throw new SyntaxError("unknown record RULE");
-      return {
-        kind: "ruleSet",
-        rule: parseRule(ruleId, pattern, type, runner),
-      };
+      return { kind: "ruleSet", rule: parseRule(ruleId, pattern, rest) };
     }
     default:
       throw new SyntaxError(`unknown record "${keyword}"`);
   }
+}
+
+/**
+ * `<job_id> <execution_ns> <status> [attempt=<k>]` (spec: extensions.md
+ * §5); `attempt=1` is read but not kept, as it is never written.
+ */
+function parseJob(args: readonly string[]): Job {
+  const [id, ns, status, ...fields] = args;
+  if (!id || ns === undefined || status === undefined) {
+    throw new SyntaxError("SET needs <job_id> <execution_ns> <status>");
+  }
+  if (!isJobStatus(status)) {
+    throw new SyntaxError(`unknown status "${status}"`);
+  }
+  const job = { id, executionNs: parseInt64(ns), status: status as JobStatus };
+  let attempt = 1;
+  const seen = new Set<string>();
+  for (const field of fields) {
+    const equals = field.indexOf("=");
+    if (equals < 1) {
+      throw new SyntaxError(`SET field "${field}" is not key=value`);
+    }
+    const key = field.slice(0, equals);
+    if (seen.has(key)) throw new SyntaxError(`SET field "${key}" given twice`);
+    seen.add(key);
+    if (key !== "attempt") {
+      throw new SyntaxError(`unknown SET field "${field}"`);
+    }
+    attempt = positive("attempt", field.slice(key.length + 1));
+  }
+  return attempt > 1 ? { ...job, attempt } : job;
+}
+
+/** `RUN`'s eight fields (spec: extensions.md §5). */
+function parseRun(args: readonly string[]): Run {
+  const [jobId, attempt, started, ended, outcome, ruleId, detail, message] =
+    args;
+  if (args.length !== 8 || !jobId || !detail) {
+    throw new SyntaxError(
+      "RUN needs <job_id> <attempt> <started_ns> <ended_ns> <outcome> <rule_id> <detail> <message>",
+    );
+  }
+  if (!isRunOutcome(outcome!)) {
+    throw new SyntaxError(`unknown outcome "${outcome}"`);
+  }
+  if (detail.includes(" ")) throw new SyntaxError("RUN detail has a space");
+  return {
+    jobId,
+    attempt: positive("attempt", attempt!),
+    startedNs: parseInt64(started!),
+    endedNs: parseInt64(ended!),
+    outcome,
+    ruleId: ruleId!,
+    detail,
+    message: message!,
+  };
+}
+
+function positive(what: string, text: string): number {
+  const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : 0;
+  if (value < 1) throw new SyntaxError(`${what} "${text}" is not positive`);
+  return value;
 }
 
 function soleIdentifier(keyword: string, args: readonly string[]): string {

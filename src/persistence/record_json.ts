@@ -1,9 +1,13 @@
 import type { Mutation } from "../domain/mutation.ts";
+import { ruleOptionsObject } from "../domain/rule_options.ts";
+import type { Run } from "../domain/run.ts";
 import { type Runner, runnerFields } from "../domain/runner.ts";
 
 /**
- * Writes a record as one compact JSON object, keys in the spec's order, the
- * execution time as an exact integer (spec: persistence.md §10).
+ * Writes a record as one compact JSON object, keys in the spec's order,
+ * times as exact integers (spec: persistence.md §10, extensions.md §5): a
+ * job's `attempt` after `status` when above 1, a rule's `options` after
+ * `pattern` when it has some, runs as `run` objects.
  *
  * @example
  * ```ts
@@ -35,23 +39,43 @@ export function formatJson(mutation: Mutation): string {
   const s = JSON.stringify;
   switch (mutation.kind) {
     case "set": {
-      const { id, executionNs, status } = mutation.job;
+      const { id, executionNs, status, attempt } = mutation.job;
       // Built by hand: a bigint must not pass through a double.
+      const fields = attempt !== undefined && attempt > 1
+        ? `,"attempt":${attempt}`
+        : "";
       return `{"type":"set","identifier":${
         s(id)
-      },"execution":${executionNs},"status":${s(status)}}`;
+      },"execution":${executionNs},"status":${s(status)}${fields}}`;
     }
     case "remove":
       return `{"type":"remove","identifier":${s(mutation.jobId)}}`;
     case "ruleSet": {
-      const { id, pattern, runner } = mutation.rule;
+      const { id, pattern, options, runner } = mutation.rule;
+      const given = options === undefined
+        ? ""
+        : `,"options":${s(ruleOptionsObject(options))}`;
       return `{"type":"rule_set","identifier":${s(id)},"pattern":${
         s(pattern)
-      },"runner":${runnerJson(runner)}}`;
+      }${given},"runner":${runnerJson(runner)}}`;
     }
     case "removeRule":
       return `{"type":"remove_rule","identifier":${s(mutation.ruleId)}}`;
+    case "run":
+      return runJson(mutation.run);
   }
+}
+
+/** A run record as dump shows it (spec: extensions.md §5). */
+function runJson(run: Run): string {
+  const s = JSON.stringify;
+  return `{"type":"run","identifier":${
+    s(run.jobId)
+  },"attempt":${run.attempt},"started":${run.startedNs},"ended":${run.endedNs},"outcome":${
+    s(run.outcome)
+  },"rule":${s(run.ruleId)},"detail":${s(run.detail)},"message":${
+    s(run.message)
+  }}`;
 }
 
 /** A runner as its JSON object: `type`, then its fields in snake case. */

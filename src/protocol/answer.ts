@@ -5,8 +5,10 @@
  * @module
  */
 import type { Rule } from "../domain/rule.ts";
+import { ruleOptionTokens } from "../domain/rule_options.ts";
 import { runnerArgs } from "../domain/runner.ts";
 import type { Result } from "../domain/result.ts";
+import type { Run } from "../domain/run.ts";
 
 /** The answer to a successful AUTH, or to AUTH with authentication off. */
 export const AUTH_OK = "OK\n";
@@ -57,6 +59,13 @@ export function renderAnswer(requestId: string, result: Result): string {
       }
       return `${text}${requestId} OK\n`;
     }
+    case "runs": {
+      let text = "";
+      for (const run of result.runs) {
+        text += `${requestId} ${renderRun(run)}\n`;
+      }
+      return `${text}${requestId} OK\n`;
+    }
     case "stats": {
       let text = "";
       for (const [key, value] of result.entries) {
@@ -72,8 +81,9 @@ export function renderAnswer(requestId: string, result: Result): string {
 }
 
 /**
- * Renders a rule as LISTRULES shows it: values raw, space-separated
- * (spec: protocol.md §6).
+ * Renders a rule as LISTRULES shows it: values raw, space-separated, the
+ * options given between pattern and runner type in canonical form
+ * (spec: protocol.md §6, extensions.md §1).
  *
  * @example
  * ```ts
@@ -91,6 +101,34 @@ export function renderAnswer(requestId: string, result: Result): string {
  * ```
  */
 export function renderRule(rule: Rule): string {
-  return [rule.id, rule.pattern, rule.runner.kind, ...runnerArgs(rule.runner)]
-    .join(" ");
+  return [
+    rule.id,
+    rule.pattern,
+    ...ruleOptionTokens(rule.options),
+    rule.runner.kind,
+    ...runnerArgs(rule.runner),
+  ].join(" ");
+}
+
+/**
+ * Renders a run as a HISTORY line shows it, without the message: attempt,
+ * start, end, outcome, rule, detail, raw (spec: extensions.md §3).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderRun } from "./answer.ts";
+ *
+ * assert.equal(
+ *   renderRun({
+ *     jobId: "backup.daily", attempt: 1, startedNs: 1775008800000412000n,
+ *     endedNs: 1775008801234000000n, outcome: "failed",
+ *     ruleId: "rule.backup", detail: "exit:3", message: "exited with code 3",
+ *   }),
+ *   "1 1775008800000412000 1775008801234000000 failed rule.backup exit:3",
+ * );
+ * ```
+ */
+export function renderRun(run: Run): string {
+  return `${run.attempt} ${run.startedNs} ${run.endedNs} ${run.outcome} ${run.ruleId} ${run.detail}`;
 }

@@ -1,5 +1,6 @@
 import type { Command } from "../domain/command.ts";
 import type { Rule } from "../domain/rule.ts";
+import { isOptionToken, parseRuleOptions } from "../domain/rule_options.ts";
 import { parseRunner } from "../domain/runner.ts";
 import { parseTimestamp } from "../domain/timestamp.ts";
 import { tokenize } from "./tokens.ts";
@@ -80,15 +81,14 @@ function parseCommand(tokens: readonly string[]): Command {
       return { kind: "listRules" };
     case "STAT":
       return { kind: "stat" };
+    case "HISTORY":
+      return { kind: "history", jobId: identifier("job", args[0]) };
     case "RULE": {
-      const [subcommand, ruleId, pattern, type, ...runnerArgs] = args;
+      const [subcommand, ruleId, pattern, ...rest] = args;
       if (subcommand !== "SET") {
         throw new SyntaxError(`unknown instruction "RULE ${subcommand ?? ""}"`);
       }
-      return {
-        kind: "ruleSet",
-        rule: parseRule(ruleId, pattern, type, runnerArgs),
-      };
+      return { kind: "ruleSet", rule: parseRule(ruleId, pattern, rest) };
     }
     case undefined:
       throw new SyntaxError("missing instruction");
@@ -97,17 +97,42 @@ function parseCommand(tokens: readonly string[]): Command {
   }
 }
 
-/** Builds a rule from RULE SET arguments; throws `SyntaxError`. */
+/**
+ * Builds a rule from RULE SET arguments: its id, its pattern, then `rest`,
+ * the option tokens (those with `=`) up to the runner type, the type and
+ * the runner's arguments (spec: protocol.md §6, extensions.md §1); throws
+ * `SyntaxError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRule } from "./request.ts";
+ *
+ * assert.deepEqual(parseRule("r", "hook.", ["retries=2", "shell", "true"]), {
+ *   id: "r",
+ *   pattern: "hook.",
+ *   options: { retries: 2 },
+ *   runner: { kind: "shell", command: "true" },
+ * });
+ * ```
+ */
 export function parseRule(
   ruleId: string | undefined,
   pattern: string | undefined,
-  type: string | undefined,
-  runnerArgs: readonly string[],
+  rest: readonly string[],
 ): Rule {
   const id = identifier("rule", ruleId);
   if (pattern === undefined) throw new SyntaxError("missing rule pattern");
+  let typeAt = 0;
+  while (typeAt < rest.length && isOptionToken(rest[typeAt]!)) typeAt++;
+  const type = rest[typeAt];
   if (type === undefined) throw new SyntaxError("missing runner type");
-  return { id, pattern, runner: parseRunner(type, runnerArgs) };
+  const runner = parseRunner(type, rest.slice(typeAt + 1));
+  if (typeAt === 0) return { id, pattern, runner };
+  const options = parseRuleOptions(rest.slice(0, typeAt));
+  return options === undefined
+    ? { id, pattern, runner }
+    : { id, pattern, options, runner };
 }
 
 function identifier(what: string, value: string | undefined): string {

@@ -9,6 +9,7 @@
 import { deadline } from "../deadline.ts";
 import { errorMessage } from "../errors.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { DETAIL } from "../domain/run.ts";
 import { redactUrl } from "./redact.ts";
 
 /** The built-in limit for one whole network exchange (runners.md §7–§8). */
@@ -39,6 +40,7 @@ export interface ExchangeTarget {
  * assert.deepEqual(exchangeFailure(target, "login s3cret refused"), {
  *   ok: false,
  *   reason: 'Cannot publish via "amqp://mq:5672/": login *** refused',
+ *   detail: "error",
  * });
  * ```
  */
@@ -53,6 +55,7 @@ export function exchangeFailure(
     reason: `Cannot ${target.action} via "${target.where}": ${
       redactUrl(masked)
     }`,
+    detail: DETAIL.error,
   };
 }
 

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { DETAIL, exitDetail, signalDetail } from "../domain/run.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import type { ChildExit } from "./_spawn_exits.ts";
 import { C, openLibc } from "./_spawn_libc.ts";
@@ -36,6 +37,8 @@ const SIGNAL_NAMES = (
   "STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO " +
   "PWR SYS"
 ).split(" ").map((name) => `SIG${name}`);
+/** glibc's first real-time signal (32 and 33 are its own). */
+const SIGRTMIN = 34;
 
 /**
  * Runs a program for an execution in its own process group, with the job
@@ -47,10 +50,13 @@ export async function runProcess(
   args: readonly string[],
   { job, rule, signal }: Execution,
 ): Promise<ProcessOutcome> {
-  if (signal.aborted) return failed(`${signal.reason}`);
+  if (signal.aborted) return failed(`${signal.reason}`, DETAIL.error);
   const runner = spawner();
   if (runner instanceof Error) {
-    return failed(`cannot run "${program}": ${runner.message}`);
+    return failed(
+      `cannot run "${program}": ${runner.message}`,
+      DETAIL.spawnError,
+    );
   }
   const started = await runner.spawn(program, args, [
     // the job id travels here, never inside a command string
@@ -58,9 +64,14 @@ export async function runProcess(
     `ZTICK_JOB_EXECUTION=${job.executionNs}`,
     `ZTICK_RULE_ID=${rule.id}`,
   ], signal);
-  if (started.kind === "aborted") return failed(`${signal.reason}`);
+  if (started.kind === "aborted") {
+    return failed(`${signal.reason}`, DETAIL.error);
+  }
   if (started.kind === "failed") {
-    return failed(`cannot run "${program}": ${started.reason}`);
+    return failed(
+      `cannot run "${program}": ${started.reason}`,
+      DETAIL.spawnError,
+    );
   }
   const { pid } = started;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -73,12 +84,9 @@ export async function runProcess(
   try {
     const exit = await started.exit;
     const stderrTail = new TextDecoder().decode(exit.stderr);
-    if (signal.aborted) {
-      // Children of the group may still hold on after the leader died.
-      killGroup(pid, C.SIGKILL);
-      return { outcome: { ok: false, reason: `${signal.reason}` }, stderrTail };
-    }
-    return { outcome: outcomeOf(exit), stderrTail };
+    // Children of the group may still hold on after the leader died.
+    if (signal.aborted) killGroup(pid, C.SIGKILL);
+    return { outcome: outcomeOf(exit, signal), stderrTail };
   } finally {
     signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);
@@ -91,23 +99,43 @@ export function runningProcesses(): number {
   return runner instanceof Error ? 0 : runner.running;
 }
 
-/** A wait status as an outcome: exit code 0, else the code or the signal. */
-function outcomeOf(exit: ChildExit): Outcome {
-  if (exit.kind === "lost") return { ok: false, reason: exit.reason };
+/**
+ * A wait status as an outcome: aborted (timeout, shutdown), exit code 0,
+ * else the code or the signal; its detail is `exit:<code>` or
+ * `signal:<NAME>` (spec: extensions.md §3).
+ */
+function outcomeOf(exit: ChildExit, aborted: AbortSignal): Outcome {
+  if (exit.kind === "lost") {
+    return { ok: false, reason: exit.reason, detail: DETAIL.error };
+  }
   const { status } = exit;
   const signal = status & 0x7f;
-  if (signal === 0) {
-    const code = (status >> 8) & 0xff;
-    return code === 0
-      ? { ok: true }
-      : { ok: false, reason: `exited with code ${code}` };
+  const code = (status >> 8) & 0xff;
+  const name = signalName(signal);
+  const detail = signal === 0 ? exitDetail(code) : signalDetail(name);
+  if (aborted.aborted) {
+    return { ok: false, reason: `${aborted.reason}`, detail };
   }
-  const name = SIGNAL_NAMES[signal - 1] ?? `signal ${signal}`;
-  return { ok: false, reason: `killed by ${name}` };
+  if (signal === 0 && code === 0) return { ok: true, detail };
+  const reason = signal === 0
+    ? `exited with code ${code}`
+    : `killed by ${name}`;
+  return { ok: false, reason, detail };
 }
 
-function failed(reason: string): ProcessOutcome {
-  return { outcome: { ok: false, reason }, stderrTail: "" };
+/**
+ * A signal's name as `kill -l` prints it: `SIGKILL`, real-time ones
+ * `SIGRTMIN+<n>` from glibc's SIGRTMIN (34), `SIG32` and `SIG33` below it.
+ */
+function signalName(signal: number): string {
+  const name = SIGNAL_NAMES[signal - 1];
+  if (name !== undefined) return name;
+  if (signal < SIGRTMIN) return `SIG${signal}`;
+  return signal === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${signal - SIGRTMIN}`;
+}
+
+function failed(reason: string, detail: string): ProcessOutcome {
+  return { outcome: { ok: false, reason, detail }, stderrTail: "" };
 }
 
 /** Signals the process group `pid` leads; a group that is gone is fine. */

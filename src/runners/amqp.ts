@@ -1,4 +1,5 @@
 import { fail, parseHostPort, percentDecode } from "./_url.ts";
+import { DETAIL } from "../domain/run.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
@@ -121,6 +122,7 @@ export async function runAmqp(
     return {
       ok: false,
       reason: `Cannot parse amqp DSN: ${errorMessage(error)}`,
+      detail: DETAIL.error,
     };
   }
   const target: ExchangeTarget = {
@@ -145,7 +147,7 @@ export async function runAmqp(
     io = new FrameIo(conn);
     const refusal = await publish(io, amqp, runner, encode(execution.job.id));
     return refusal === undefined
-      ? { ok: true }
+      ? { ok: true, detail: DETAIL.ok }
       : exchangeFailure(target, refusal);
   }, () => ` (during ${io?.step ?? "connect"})`);
 }

@@ -1,6 +1,7 @@
 import type { Runner } from "../domain/runner.ts";
 import { deadline } from "../deadline.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
+import { DETAIL, httpDetail } from "../domain/run.ts";
 import { redactUrl } from "./redact.ts";
 import { type Http1Client, type Http1Target } from "./_http1.ts";
 
@@ -64,10 +65,12 @@ export async function runHttp(
         encodeRequest(runner, target, body, options.version),
         limit.signal,
       );
-    if (status >= 200 && status < 300) return { ok: true };
+    const detail = httpDetail(status);
+    if (status >= 200 && status < 300) return { ok: true, detail };
     return {
       ok: false,
       reason: `${redactUrl(runner.url)} answered ${status}`,
+      detail,
     };
   } catch (error) {
     const reason = limit.signal.aborted ? limit.signal.reason : error;
@@ -76,6 +79,7 @@ export async function runHttp(
       reason: `${runner.method} ${redactUrl(runner.url)}: ${
         reason instanceof Error ? redactUrl(reason.message) : String(reason)
       }`,
+      detail: DETAIL.error,
     };
   }
 }

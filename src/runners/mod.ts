@@ -6,12 +6,11 @@ import { runAmqp } from "./amqp.ts";
 import { runHttp } from "./http.ts";
 import { Http1Client } from "./_http1.ts";
 import { runRedis } from "./redis.ts";
+import { redactUrl } from "./redact.ts";
 
 export { softOpenFileLimit } from "./_spawn_libc.ts";
 
 const log = logger("runner");
-/** How much of the end of stderr the warn line of a failure shows. */
-const STDERR_LINE_CHARS = 200;
 
 /** What the runners need to know from the configuration. */
 export interface RunnerOptions {
@@ -35,13 +34,7 @@ export class RunnerExecutor implements Executor, Disposable {
     this.#http.close();
   }
 
-  async execute(execution: Execution): Promise<Outcome> {
-    const outcome = await this.#execute(execution);
-    if (outcome.ok || outcome.detail !== undefined) return outcome;
-    return { ...outcome, detail: networkDetail(outcome.reason) };
-  }
-
-  #execute(execution: Execution): Promise<Outcome> {
+  execute(execution: Execution): Promise<Outcome> {
     const { runner } = execution.rule;
     switch (runner.kind) {
       case "shell": {
@@ -71,48 +64,19 @@ export class RunnerExecutor implements Executor, Disposable {
   ): Promise<Outcome> {
     const { outcome, stderrTail } = await runProcess(program, args, execution);
     if (outcome.ok) return outcome;
+    // The run's message carries both (spec: extensions.md §3): redacted here.
+    const reason = redactUrl(outcome.reason);
+    if (stderrTail === "") return { ...outcome, reason };
+    const stderr = redactUrl(stderrTail);
     const { job, rule } = execution;
-    if (stderrTail !== "") {
-      // Written as one line: the log escapes the line breaks it holds.
-      log.debug(`stderr of job ${job.id}: ${stderrTail}`, {
-        job: job.id,
-        rule: rule.id,
-        runner: rule.runner.kind,
-      });
-    }
-    const end = lastChars(stderrTail.trimEnd(), STDERR_LINE_CHARS);
-    const detail = processDetail(outcome.reason);
-    return {
-      ...outcome,
-      ...(detail !== undefined ? { detail } : {}),
-      ...(end !== "" ? { stderrTail: end } : {}),
-    };
+    // Written as one line: the log escapes the line breaks it holds.
+    log.debug(`stderr of job ${job.id}: ${stderr}`, {
+      job: job.id,
+      rule: rule.id,
+      runner: rule.runner.kind,
+    });
+    return { ...outcome, reason, stderr };
   }
-}
-
-/**
- * The detail token of a failed process, read from the process runner's
- * reasons; `undefined` when it was aborted (timeout or shutdown).
- */
-function processDetail(reason: string): string | undefined {
-  const exited = /^exited with code (-?[0-9]+)$/.exec(reason);
-  if (exited) return `exit:${exited[1]}`;
-  const killed = /^killed by (SIG[A-Z0-9]+)$/.exec(reason);
-  if (killed) return `signal:${killed[1]}`;
-  if (reason.startsWith("cannot run ")) return "spawn-error";
-  return undefined;
-}
-
-/** The detail token of an http, amqp or redis failure. */
-function networkDetail(reason: string): string {
-  const answered = / answered ([0-9]{3})$/.exec(reason);
-  return answered ? `http:${answered[1]}` : "error";
-}
-
-/** The last `count` characters of `text`, `…` first when cut. */
-function lastChars(text: string, count: number): string {
-  const chars = [...text];
-  return chars.length <= count ? text : `…${chars.slice(-count).join("")}`;
 }
 
 /** argv after `awf` for a workflow rule (spec: runners.md §6). */

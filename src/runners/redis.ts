@@ -1,4 +1,5 @@
 import { fail, parseDecimal, parseHostPort, percentDecode } from "./_url.ts";
+import { DETAIL } from "../domain/run.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
@@ -102,6 +103,7 @@ export async function runRedis(
     return {
       ok: false,
       reason: `Cannot parse redis URL: ${errorMessage(error)}`,
+      detail: DETAIL.error,
     };
   }
   const target: ExchangeTarget = {
@@ -123,7 +125,7 @@ export async function runRedis(
         return exchangeFailure(target, `${command[0]} answered ${reply}`);
       }
     }
-    return { ok: true };
+    return { ok: true, detail: DETAIL.ok };
   });
 }
 

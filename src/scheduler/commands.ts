@@ -82,6 +82,8 @@ export class Commands {
         return this.listRules(namespace);
       case "stat":
         return { kind: "stats", entries: this.#stat() };
+      case "history":
+        return this.history(command.jobId, namespace);
     }
   }
 
@@ -170,7 +172,32 @@ export class Commands {
     return buckets;
   }
 
-  /** REMOVE: deletes a job. */
+  /**
+   * HISTORY (and `GET /executions?job=`): a job's kept runs, oldest first;
+   * `forbidden` outside the namespace, checked before `notFound` (spec:
+   * extensions.md §3, http-api.md §7).
+   */
+  history(jobId: string, namespace: string): Result {
+    if (!isInside(namespace, jobId)) return outside(jobId); // before notFound
+    const entry = this.#store.job(jobId);
+    if (!entry) return NO_SUCH_JOB;
+    return { kind: "runs", runs: this.#store.runsOf(entry) };
+  }
+
+  /**
+   * `GET /executions?failed=1&limit=n`: the latest `limit` failed runs of
+   * the jobs inside the namespace, newest first by `ended` (spec:
+   * http-api.md §7). The caller checks `limit` (1–1000).
+   */
+  failedRuns(limit: number, namespace: string): Result {
+    const runs = this.#store.latestFailedRuns(
+      limit,
+      (jobId) => isInside(namespace, jobId),
+    );
+    return { kind: "runs", runs };
+  }
+
+  /** REMOVE: deletes a job, and its history with it. */
   remove(jobId: string, namespace: string): Result {
     const store = this.#store;
     const entry = store.job(jobId);

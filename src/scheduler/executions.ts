@@ -1,10 +1,11 @@
-import type { Job, JobStatus } from "../domain/job.ts";
 import { findRule, type Rule } from "../domain/rule.ts";
+import { DETAIL } from "../domain/run.ts";
 import type { RunnerKind } from "../domain/runner.ts";
 import { deadline } from "../deadline.ts";
 import { logger } from "../log.ts";
 import { Fifo } from "./_fifo.ts";
 import type { JobEntry, JobStore } from "./job_store.ts";
+import { jobValue, NO_RULE, Outcomes, type Ran } from "./outcomes.ts";
 import type {
   Clock,
   Counter,
@@ -18,6 +19,8 @@ import type { UndoLog } from "./undo_log.ts";
 
 const log = logger("scheduler");
 const NS_PER_SECOND = 1e9;
+/** How much of a failed process's stderr its warn line shows. */
+const STDERR_LOGGED = 200;
 
 /** What executions need from the rest of the scheduler. */
 export interface ExecutionsOptions {
@@ -29,18 +32,16 @@ export interface ExecutionsOptions {
   readonly metrics: Metrics;
   /** At most this many executions run at once. */
   readonly concurrency: number;
-  /** Per-execution limit; 0 means none. */
+  /** Per-execution limit; 0 means none. A rule's `timeout` overrides it. */
   readonly timeoutMs: number;
   /** What happens at start to jobs a crash left `triggered`. */
   readonly onInterrupted: "rerun" | "fail";
+  /** Uniform in [0, 1): the jitter of retry delays (spec: extensions.md §2). */
+  readonly random: () => number;
 }
 
 /** An execution waiting for a free slot. */
-interface Queued {
-  readonly entry: JobEntry;
-  readonly job: Job;
-  readonly rule: Rule;
-}
+type Queued = Ran;
 
 /** The metric series of one runner type. */
 interface RunnerSeries {
@@ -51,8 +52,10 @@ interface RunnerSeries {
 
 /**
  * From due job to recorded outcome: rule selection, the `triggered` record,
- * a FIFO queue under the concurrency limit, timeouts, outcomes, and the
- * graceful stop (spec: runners.md §1, persistence.md §6).
+ * a FIFO queue under the concurrency limit, timeouts (a rule's own or the
+ * configured one), outcomes, retries and runs through {@link Outcomes},
+ * and the graceful stop (spec: runners.md §1, persistence.md §6,
+ * extensions.md §2–§3).
  */
 export class Executions {
   readonly #options: ExecutionsOptions;
@@ -65,11 +68,21 @@ export class Executions {
   readonly #series = new Map<RunnerKind, RunnerSeries>();
   readonly #noRule: Counter;
   readonly #lag: Histogram;
+  readonly #outcomes: Outcomes;
 
   constructor(options: ExecutionsOptions) {
     this.#options = options;
     this.#noRule = options.metrics.counter("no_rule_total");
     this.#lag = options.metrics.histogram("schedule_lag_seconds");
+    this.#outcomes = new Outcomes({
+      ...options,
+      requeue: (entry) => this.#interrupted.push(entry),
+    });
+  }
+
+  /** Runs committed since start (STAT `runs_recorded`). */
+  get runsRecorded(): number {
+    return this.#outcomes.runsRecorded;
   }
 
   /** Executions waiting for a free slot (STAT `executions_pending`). */
@@ -84,13 +97,16 @@ export class Executions {
 
   /**
    * Decides what happens to jobs a crash left `triggered`, as
-   * `onInterrupted` says: run again at start, or failed now; a warning
-   * names each (spec: persistence.md §6). Call after replay.
+   * `onInterrupted` says: run again at start with the attempt they had, or
+   * failed now; each gets an `interrupted` run and a warning (spec:
+   * persistence.md §6, extensions.md §2–§3). Call after replay.
    */
   settleInterrupted(): void {
+    const nowNs = this.#options.clock.nowNs();
+    const rerun = this.#options.onInterrupted === "rerun";
     for (const entry of this.#options.store.jobs()) {
       if (entry.status !== "triggered") continue;
-      if (this.#options.onInterrupted === "rerun") {
+      if (rerun) {
         log.warn(`interrupted job ${entry.id} will run again`, {
           job: entry.id,
         });
@@ -99,8 +115,8 @@ export class Executions {
         log.warn(`interrupted job ${entry.id} marked failed`, {
           job: entry.id,
         });
-        this.#transition(entry, "failed").catch(ignoreUncommitted);
       }
+      this.#outcomes.interrupted(entry, nowNs, rerun);
     }
   }
 
@@ -145,21 +161,20 @@ export class Executions {
   #trigger(entry: JobEntry): void {
     const rule = findRule(this.#options.store.rules(), entry.id);
     if (rule === undefined) {
-      log.warn(`job ${entry.id} failed: no rule matches`, {
+      log.warn(`job ${entry.id} failed: ${NO_RULE}`, {
         job: entry.id,
-        detail: "no-rule",
+        detail: DETAIL.noRule,
       });
       this.#noRule.add();
-      this.#transition(entry, "failed").catch(ignoreUncommitted);
+      this.#outcomes.noRule(entry, this.#options.clock.nowNs());
       return;
     }
-    const job: Job = {
-      id: entry.id,
-      executionNs: entry.executionNs,
-      status: "triggered",
-    };
-    this.#transition(entry, "triggered").then(() => {
-      this.#pending.push({ entry, job, rule });
+    const job = jobValue(entry, "triggered");
+    const { store } = this.#options;
+    // Created now, so the outcome can tell a removal from a re-SET.
+    const history = store.historyLimit > 0 ? store.historyOf(entry) : undefined;
+    this.#outcomes.transition(entry, "triggered").then(() => {
+      this.#pending.push({ entry, history, job, rule });
       this.#pump();
     }, ignoreUncommitted);
   }
@@ -184,8 +199,10 @@ export class Executions {
     }
   }
 
-  async #run({ entry, job, rule }: Queued): Promise<void> {
-    const { clock, executor, timeoutMs } = this.#options;
+  async #run(queued: Queued): Promise<void> {
+    const { job, rule } = queued;
+    const { clock, executor } = this.#options;
+    const timeoutMs = rule.options?.timeoutMs ?? this.#options.timeoutMs;
     const shutdown = new AbortController();
     this.#running.add(shutdown);
     const startedNs = clock.nowNs();
@@ -199,53 +216,33 @@ export class Executions {
       );
       outcome = await executor.execute({ job, rule, signal: limit.signal });
       if (!outcome.ok && limit.signal.reason instanceof TimeoutError) {
-        outcome = { ...outcome, detail: "timeout" };
+        outcome = { ...outcome, detail: DETAIL.timeout };
       }
     } catch (error) {
-      outcome = { ok: false, reason: `unexpected error: ${error}` };
+      const reason = `unexpected error: ${error}`;
+      outcome = { ok: false, reason, detail: DETAIL.error };
     } finally {
       this.#running.delete(shutdown);
     }
+    const endedNs = clock.nowNs();
     const series = this.#seriesOf(rule.runner.kind);
     (outcome.ok ? series.executed : series.failed).add();
-    series.duration.observe(Number(clock.nowNs() - startedNs) / NS_PER_SECOND);
-    this.#finish(entry, rule, outcome);
+    series.duration.observe(Number(endedNs - startedNs) / NS_PER_SECOND);
+    this.#finish(queued, outcome);
+    if (this.#recording) {
+      this.#outcomes.finished(queued, { outcome, startedNs, endedNs });
+    }
     this.#pump();
   }
 
-  #finish(entry: JobEntry, rule: Rule, outcome: Outcome): void {
+  /** Logs how an execution ended. */
+  #finish({ entry, rule }: Queued, outcome: Outcome): void {
     const job = entry.id;
     log.debug(`execution outcome: job=${job} success=${outcome.ok}`, { job });
     if (!outcome.ok) logFailure(job, rule, outcome);
     if (!this.#recording) {
       log.debug(`outcome of job ${job} not recorded: shutting down`, { job });
-      return;
     }
-    const { store } = this.#options;
-    if (!store.isCurrent(entry) || entry.status !== "triggered") {
-      log.debug(
-        `outcome of job ${entry.id} discarded: job was re-set or removed`,
-        { job },
-      );
-      return;
-    }
-    this.#transition(entry, outcome.ok ? "executed" : "failed").catch(
-      ignoreUncommitted,
-    );
-  }
-
-  /** Changes a stored job's status and records it; undone if not durable. */
-  #transition(entry: JobEntry, status: JobStatus): Promise<void> {
-    const { store, journal, undoLog } = this.#options;
-    const before = entry.status;
-    store.setStatus(entry, status);
-    const job: Job = { id: entry.id, executionNs: entry.executionNs, status };
-    return undoLog.track(journal.append({ kind: "set", job }), () => {
-      if (!store.isCurrent(entry) || entry.status !== status) return;
-      store.setStatus(entry, before);
-      if (before === "planned") store.replan(entry);
-      if (before === "triggered") this.#interrupted.push(entry);
-    });
   }
 
   #seriesOf(kind: RunnerKind): RunnerSeries {
@@ -288,14 +285,31 @@ function logFailure(
   rule: Rule,
   outcome: Extract<Outcome, { ok: false }>,
 ): void {
-  const { reason, stderrTail } = outcome;
-  const detail = outcome.detail ?? "error";
+  const { reason, detail } = outcome;
   const runner = rule.runner.kind;
-  const stderr = stderrTail ? `; stderr: ${stderrTail}` : "";
+  const tail = lastChars(outcome.stderr?.trimEnd() ?? "", STDERR_LOGGED);
+  const stderr = tail ? `; stderr: ${tail}` : "";
   log.warn(
     `execution failed: job=${job} rule=${rule.id} runner=${runner} detail=${detail}: ${reason}${stderr}`,
     { job, rule: rule.id, runner, detail, reason },
   );
+}
+
+/**
+ * The last `count` characters (code points) of `text`, after `…` when cut.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastChars } from "./executions.ts";
+ *
+ * assert.equal(lastChars("abcdé", 2), "…dé");
+ * assert.equal(lastChars("ab", 2), "ab");
+ * ```
+ */
+export function lastChars(text: string, count: number): string {
+  const chars = [...text];
+  return chars.length <= count ? text : `…${chars.slice(-count).join("")}`;
 }
 
 /** Why an execution was aborted at shutdown. */

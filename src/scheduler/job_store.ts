@@ -1,23 +1,58 @@
 import type { Job, JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import type { Rule } from "../domain/rule.ts";
+import { isSameRun, type Run, withRun } from "../domain/run.ts";
 import { BinaryHeap } from "../heap.ts";
+import { FailedRuns, type IndexedRun } from "./failed_runs.ts";
 import { JobTable } from "./job_table.ts";
 
-/** A stored job; mutable so status changes need no new object per job. */
+/**
+ * A job's kept runs, oldest first (spec: extensions.md §3). The versions of
+ * a job that SETs replace share one; a REMOVE ends it, so an execution can
+ * tell whether its job was removed meanwhile.
+ */
+export interface RunHistory {
+  runs: readonly Run[];
+}
+
+/**
+ * A stored job; mutable so status changes need no new object per job. The
+ * optional fields are added only to the jobs that need them (a retry, a
+ * run), so a million jobs that never ran cost what they did before.
+ */
 export interface JobEntry extends Job {
   status: JobStatus;
+  /** Set only above 1 (a retry). */
+  attempt?: number;
   /** Order in which SETs were applied; breaks ties between due times. */
   readonly seq: number;
+  /** Added when the job is first triggered or gets a run; kept by SETs. */
+  history?: RunHistory;
 }
+
+/** What a store keeps besides its contents. */
+export interface JobStoreOptions {
+  /** `[execution] history`: runs kept per job, 0 = none (default 10). */
+  readonly history?: number;
+}
+
+/** The live views compaction writes (spec: persistence.md §7). */
+export interface StoreSnapshot {
+  readonly rules: Iterable<Rule>;
+  /** The jobs, with their histories; each is read when written. */
+  readonly jobs: Iterable<JobEntry>;
+}
+
+const NO_RUNS: readonly Run[] = [];
 
 /** Re-SETs leave superseded heap items behind; beyond this many, drop them. */
 const STALE_SLACK = 1024;
 
 /**
- * Jobs, rules, counts by status and the due heap: the scheduler's state,
- * with no timers, no clock and no journal (spec: protocol.md §7). Replay
- * fills it with {@link apply} before anything else exists.
+ * Jobs, rules, counts by status, the due heap and the run histories: the
+ * scheduler's state, with no timers, no clock and no journal (spec:
+ * protocol.md §7, extensions.md §3). Replay fills it with {@link apply}
+ * before anything else exists.
  *
  * @example
  * ```ts
@@ -42,8 +77,19 @@ export class JobStore {
     failed: 0,
   };
   #seq = 0;
+  readonly #history: number;
+  readonly #failed = new FailedRuns();
   /** Called when a planned job becomes the earliest one waiting. */
   onEarliest: (() => void) | undefined;
+
+  constructor(options: JobStoreOptions = {}) {
+    this.#history = options.history ?? 10;
+  }
+
+  /** Runs kept per job (`[execution] history`). */
+  get historyLimit(): number {
+    return this.#history;
+  }
 
   /** Jobs by status (live: read, do not keep). */
   get counts(): Readonly<Record<JobStatus, number>> {
@@ -64,8 +110,14 @@ export class JobStore {
   apply(mutation: Mutation): void {
     switch (mutation.kind) {
       case "set": {
-        const { id, executionNs, status } = mutation.job;
-        this.putJob(id, executionNs, status);
+        const { id, executionNs, status, attempt = 1 } = mutation.job;
+        this.putJob(id, executionNs, status, attempt);
+        break;
+      }
+      case "run": {
+        // A run is kept only for a job that exists at that point (§5).
+        const entry = this.#jobs.get(mutation.run.jobId);
+        if (entry !== undefined) this.addRun(entry, mutation.run);
         break;
       }
       case "remove":
@@ -95,11 +147,15 @@ export class JobStore {
     return this.#jobs.get(entry.id) === entry;
   }
 
-  /** Stores a new version of a job; returns it and the one it replaced. */
+  /**
+   * Stores a new version of a job, keeping the history of the one it
+   * replaced; returns it and the one it replaced.
+   */
   putJob(
     id: string,
     executionNs: bigint,
     status: JobStatus,
+    attempt = 1,
   ): { entry: JobEntry; previous: JobEntry | undefined } {
     const entry: JobEntry = {
       id: ownCopy(id),
@@ -107,7 +163,10 @@ export class JobStore {
       status,
       seq: ++this.#seq,
     };
-    return { entry, previous: this.restoreJob(entry) };
+    if (attempt > 1) entry.attempt = attempt;
+    const previous = this.restoreJob(entry);
+    if (previous?.history !== undefined) entry.history = previous.history;
+    return { entry, previous };
   }
 
   /** Stores a given version of a job (an undo); returns the one replaced. */
@@ -159,6 +218,46 @@ export class JobStore {
     return next;
   }
 
+  /** A job's kept runs, oldest first. */
+  runsOf(entry: JobEntry): readonly Run[] {
+    return entry.history?.runs ?? NO_RUNS;
+  }
+
+  /** A job's history, created empty if it has none yet. */
+  historyOf(entry: JobEntry): RunHistory {
+    return entry.history ??= { runs: NO_RUNS };
+  }
+
+  /**
+   * Records a run in a job's history (at most `historyLimit`, only the
+   * newest with its message); returns the runs before, for an undo.
+   */
+  addRun(entry: JobEntry, run: Run): readonly Run[] {
+    if (this.#history === 0) return this.runsOf(entry);
+    const history = this.historyOf(entry);
+    const before = history.runs;
+    history.runs = withRun(before, run, this.#history);
+    if (run.outcome === "failed") this.#failed.add({ history, run });
+    return before;
+  }
+
+  /** Puts back the runs {@link addRun} returned. */
+  restoreRuns(entry: JobEntry, runs: readonly Run[]): void {
+    if (entry.history !== undefined) entry.history.runs = runs;
+  }
+
+  /**
+   * The latest `limit` failed runs of the jobs `accept` takes, newest first
+   * by `ended` (spec: http-api.md §7).
+   */
+  latestFailedRuns(limit: number, accept: (jobId: string) => boolean): Run[] {
+    return this.#failed.latest(limit, {
+      resolve: (item) => this.#resolve(item),
+      accept,
+      scan: () => this.#failedRuns(),
+    });
+  }
+
   /** The rule with this id. */
   rule(id: string): Rule | undefined {
     return this.#rules.get(id);
@@ -187,8 +286,31 @@ export class JobStore {
    * Live views of the state, for compaction (spec: persistence.md §7).
    * Items are read when written; later changes follow as records.
    */
-  snapshot(): { rules: Iterable<Rule>; jobs: Iterable<Job> } {
+  snapshot(): StoreSnapshot {
     return { rules: this.#rules.values(), jobs: this.#jobs.values() };
+  }
+
+  *#histories(): Generator<JobEntry> {
+    for (const entry of this.#jobs.values()) {
+      if (entry.history !== undefined && entry.history.runs.length > 0) {
+        yield entry;
+      }
+    }
+  }
+
+  *#failedRuns(): Generator<IndexedRun> {
+    for (const entry of this.#histories()) {
+      const history = entry.history!;
+      for (const run of history.runs) {
+        if (run.outcome === "failed") yield { history, run };
+      }
+    }
+  }
+
+  /** The kept run an index entry stands for, if its job still has it. */
+  #resolve({ history, run }: IndexedRun): Run | undefined {
+    if (this.#jobs.get(run.jobId)?.history !== history) return undefined;
+    return history.runs.find((kept) => isSameRun(kept, run));
   }
 
   #isWaiting(entry: JobEntry): boolean {

@@ -46,14 +46,19 @@ export interface Execution {
 }
 
 /**
- * How an execution ended; runners never throw. A failure may carry its
- * `detail` token (`exit:3`, `signal:SIGKILL`, `spawn-error`, `http:503`,
- * `error`: extensions.md §3) and, for a process, `stderrTail`: the end of
- * its stderr, short enough for one log line.
+ * How an execution ended; runners never throw. `detail` is the run's token
+ * (`exit:0`, `http:503`, `spawn-error`, `ok`, `error`, …; spec:
+ * extensions.md §3). A failure's `reason` is what is logged (credentials
+ * redacted); a failed process adds the end of its `stderr`, redacted too.
  */
 export type Outcome =
-  | { ok: true }
-  | { ok: false; reason: string; detail?: string; stderrTail?: string };
+  | { readonly ok: true; readonly detail: string }
+  | {
+    readonly ok: false;
+    readonly reason: string;
+    readonly detail: string;
+    readonly stderr?: string;
+  };
 
 /** Runs executions; the runners' single face. */
 export interface Executor {

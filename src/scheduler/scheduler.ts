@@ -26,6 +26,8 @@ export interface SchedulerOptions {
   readonly timeoutMs: number;
   /** What happens at start to jobs a crash left `triggered`. */
   readonly onInterrupted: "rerun" | "fail";
+  /** Uniform in [0, 1), for retry jitter; `Math.random` unless given. */
+  readonly random?: () => number;
 }
 
 /** Counts STAT reports about jobs, rules and executions. */
@@ -35,6 +37,8 @@ export interface SchedulerStats {
   readonly rulesTotal: number;
   readonly executionsPending: number;
   readonly executionsInflight: number;
+  /** Runs committed since start (extensions.md §3). */
+  readonly runsRecorded: number;
 }
 
 /**
@@ -59,7 +63,11 @@ export class Scheduler {
     this.#journal = journal;
     const undoLog = new UndoLog();
     this.#commands = new Commands({ ...options, undoLog });
-    this.#executions = new Executions({ ...options, undoLog });
+    this.#executions = new Executions({
+      ...options,
+      undoLog,
+      random: options.random ?? Math.random,
+    });
     this.#wakeup = new Wakeup({
       timer: options.timer,
       clock,
@@ -91,6 +99,7 @@ export class Scheduler {
       rulesTotal: store.ruleCount,
       executionsPending: this.#executions.pendingCount,
       executionsInflight: this.#executions.inflightCount,
+      runsRecorded: this.#executions.runsRecorded,
     };
   }
 

@@ -11,6 +11,8 @@ export interface StatInfo {
   readonly version: string;
   readonly concurrency: number;
   readonly timeoutS: number;
+  /** `[execution] history` (extensions.md §3). */
+  readonly history: number;
 }
 
 /** Where STAT reads its values. */
@@ -21,12 +23,15 @@ export interface StatSources {
   readonly uptimeNs: () => bigint;
   /** STAT `compression`: the state of the last compaction. */
   readonly compaction: () => string;
+  /** Runs recorded since start (extensions.md §3). */
+  readonly runsRecorded: () => number;
 }
 
 /**
  * STAT's entries in the spec's order, read from the metrics registry and
  * the startup facts (spec: protocol.md §6): ztick's fifteen keys, then the
- * extensions this daemon has.
+ * extensions this daemon has, in the table's order (19, 21–23: key 20,
+ * `jobs_recurring`, belongs to recurring jobs, not here yet).
  *
  * @example
  * ```ts
@@ -38,13 +43,17 @@ export interface StatSources {
  * registry.gauge("rules", () => 2);
  * const info = {
  *   persistence: "memory", auth: false, tls: false, framerate: 512,
- *   version: "0.1.0", concurrency: 16, timeoutS: 0,
+ *   version: "0.1.0", concurrency: 16, timeoutS: 0, history: 10,
  * };
  * const entries = statEntries({
  *   registry, info, uptimeNs: () => 5n, compaction: () => "idle",
+ *   runsRecorded: () => 3,
  * });
  * assert.deepEqual(entries[0], ["uptime_ns", 5n]);
  * assert.deepEqual(entries[7], ["rules_total", 2]);
+ * assert.deepEqual(entries.slice(19).map(([key]) => key), [
+ *   "runs_recorded", "retries_scheduled", "execution_history",
+ * ]);
  * ```
  */
 export function statEntries(sources: StatSources): StatEntry[] {
@@ -79,5 +88,14 @@ export function statEntries(sources: StatSources): StatEntry[] {
     ["execution_concurrency", info.concurrency],
     ["execution_timeout", info.timeoutS],
     ["persistence_writable", gauge("persistence_writable")],
+    ["runs_recorded", sources.runsRecorded()],
+    ["retries_scheduled", sum(registry.counterSeries("retries_total"))],
+    ["execution_history", info.history],
   ];
+}
+
+function sum(series: readonly { readonly value: number }[]): number {
+  let total = 0;
+  for (const { value } of series) total += value;
+  return total;
 }

@@ -13,6 +13,7 @@ export interface TestDaemonOptions {
   readonly concurrency?: number;
   readonly timeoutS?: number;
   readonly onInterrupted?: "rerun" | "fail";
+  readonly history?: number;
   readonly shell?: { path: string; args: string[] };
   readonly authFile?: string;
   readonly tls?: { cert: string; key: string };
@@ -69,6 +70,7 @@ export function testConfig(
       concurrency: options.concurrency ?? 16,
       timeoutS: options.timeoutS ?? 0,
       onInterrupted: options.onInterrupted ?? "rerun",
+      history: options.history ?? 10,
     },
   };
 }

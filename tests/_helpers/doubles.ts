@@ -98,7 +98,11 @@ export class ControlledExecutor implements Executor {
   execute(execution: Execution): Promise<Outcome> {
     const { promise, resolve } = Promise.withResolvers<Outcome>();
     execution.signal.addEventListener("abort", () => {
-      resolve({ ok: false, reason: String(execution.signal.reason) });
+      resolve({
+        ok: false,
+        reason: String(execution.signal.reason),
+        detail: "error",
+      });
     });
     this.started.push({ execution, finish: resolve });
     return promise;

@@ -145,6 +145,14 @@ const STARTUP_ERRORS: [string, string][] = [
     "[execution]\non_interrupted = 'ignore'",
     'config: [execution] on_interrupted must be "rerun" or "fail"',
   ],
+  [
+    "[execution]\nhistory = 1001",
+    "config: [execution] history must be between 0 and 1000",
+  ],
+  [
+    "[execution]\nhistory = -1",
+    "config: [execution] history must be between 0 and 1000",
+  ],
 ];
 
 Deno.test("every configuration startup error prints its line and exits 1 (configuration.md §3)", async () => {

@@ -241,7 +241,7 @@ Deno.test("json format: every event kind is one JSON object per line with time, 
   assert.equal(compacted.level, "info");
   assert.match(
     compacted.message,
-    /^logfile: compacted to 2 rules, 3 jobs, \d+ bytes in \d+ ms$/,
+    /^logfile: compacted to 2 rules, 3 jobs, \d+ runs, \d+ bytes in \d+ ms$/,
   );
   assert.deepEqual(find("reloaded: "), {
     level: "info",

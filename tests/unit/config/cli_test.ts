@@ -15,6 +15,7 @@ function dump(
     format: "text",
     compact: false,
     follow: false,
+    history: 10,
     ...options,
   };
 }

@@ -67,6 +67,7 @@ listen = "[::1]:8080"
 concurrency = 8
 timeout = 900
 on_interrupted = "fail"
+history = 0
 `;
 
 // --- defaults and values ---------------------------------------------------
@@ -96,7 +97,12 @@ Deno.test({
         flushIntervalMs: 5000,
       },
       http: {},
-      execution: { concurrency: 16, timeoutS: 0, onInterrupted: "rerun" },
+      execution: {
+        concurrency: 16,
+        timeoutS: 0,
+        onInterrupted: "rerun",
+        history: 10,
+      },
     };
     assert.deepEqual(structuredClone(config), expected);
     assert.deepEqual(
@@ -149,7 +155,12 @@ Deno.test({
         flushIntervalMs: 1000,
       },
       http: { listen: { hostname: "::1", port: 8080, text: "[::1]:8080" } },
-      execution: { concurrency: 8, timeoutS: 900, onInterrupted: "fail" },
+      execution: {
+        concurrency: 8,
+        timeoutS: 900,
+        onInterrupted: "fail",
+        history: 0,
+      },
     };
     assert.deepEqual(structuredClone(config), expected);
   },
@@ -639,6 +650,21 @@ const ERRORS: [string, string, string][] = [
     "an unknown on_interrupted",
     '[execution]\non_interrupted = "skip"\n',
     'config: [execution] on_interrupted must be "rerun" or "fail"',
+  ],
+  [
+    "a negative history",
+    "[execution]\nhistory = -1\n",
+    "config: [execution] history must be between 0 and 1000",
+  ],
+  [
+    "history 1001",
+    "[execution]\nhistory = 1001\n",
+    "config: [execution] history must be between 0 and 1000",
+  ],
+  [
+    "a string for history",
+    '[execution]\nhistory = "10"\n',
+    "config: [execution] history must be an integer",
   ],
   [
     "max_connections 0",

@@ -12,7 +12,7 @@ Deno.test("Compactions counts finished compactions in compactions_total{outcome}
     ["success", "failure"],
   );
   await compactions.run(
-    () => Promise.resolve({ rules: 1, jobs: 2, bytes: 3 }),
+    () => Promise.resolve({ rules: 1, jobs: 2, runs: 0, bytes: 3 }),
     () => false,
   );
   assert.equal(compactions.state, "success");
@@ -22,7 +22,7 @@ Deno.test("Compactions counts finished compactions in compactions_total{outcome}
   );
   assert.equal(compactions.state, "failure");
   await compactions.run(
-    () => Promise.resolve({ rules: 0, jobs: 0, bytes: 0 }),
+    () => Promise.resolve({ rules: 0, jobs: 0, runs: 0, bytes: 0 }),
     () => false,
   );
   assert.equal(count("success"), 2);

@@ -59,6 +59,8 @@ class State {
         this.rules.delete(mutation.ruleId);
         return () => restore(this.rules, mutation.ruleId, before);
       }
+      case "run":
+        return () => {};
     }
   }
 

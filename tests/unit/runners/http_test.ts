@@ -78,7 +78,7 @@ for (const path of PATHS) {
           execution(),
           options(),
         );
-        assert.deepEqual(outcome, { ok: true });
+        assert.deepEqual(outcome, { ok: true, detail: "http:200" });
         assert.equal(seen[0]!.method, method);
         assert.equal(
           seen[0]!.body,
@@ -104,7 +104,7 @@ for (const path of PATHS) {
             execution(),
             options(),
           );
-          assert.deepEqual(outcome, { ok: true });
+          assert.deepEqual(outcome, { ok: true, detail: "http:204" });
           assert.equal(seen[0]!.body, "");
           assert.equal(seen[0]!.headers.get("content-type"), null);
         },

@@ -8,7 +8,7 @@ import { tempDir } from "../../_helpers/fs.ts";
 const ENCODER = new TextEncoder();
 
 /** What these tests check of an outcome: success, or the reason. */
-function brief(outcome: Outcome): Outcome {
+function brief(outcome: Outcome): { ok: boolean; reason?: string } {
   return outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason };
 }
 const DECODER = new TextDecoder();
@@ -88,7 +88,7 @@ Deno.test("RunnerExecutor runs a shell rule through a real shell with the job in
     command:
       `printf '%s|%s|%s' "$ZTICK_JOB_ID" "$ZTICK_JOB_EXECUTION" "$ZTICK_RULE_ID" > '${out}'`,
   }));
-  assert.deepEqual(ok, { ok: true });
+  assert.deepEqual(ok, { ok: true, detail: "exit:0" });
   assert.equal(await Deno.readTextFile(out), ownEnv().slice(0, 3).join("|"));
   const failed = await executor.execute(
     execution({ kind: "shell", command: "echo oops >&2; exit 3" }),
@@ -260,17 +260,17 @@ Deno.test("RunnerExecutor sends an http rule's request with the job as JSON and 
     });
     assert.deepEqual(
       await executor.execute(execution({ kind: "http", method: "POST", url })),
-      { ok: true },
+      { ok: true, detail: "http:200" },
     );
     assert.deepEqual(
       await executor.execute(execution({ kind: "http", method: "GET", url })),
-      { ok: true },
+      { ok: true, detail: "http:200" },
     );
     assert.deepEqual(
       await executor.execute(
         execution({ kind: "http", method: "DELETE", url }),
       ),
-      { ok: true },
+      { ok: true, detail: "http:200" },
     );
     assert.equal(seen.length, 3);
     const [post, get, del] = seen;

@@ -52,7 +52,11 @@ Deno.test("runProcess() passes the daemon's environment, read after it changed",
     const { outcome, stderrTail } = await sh(
       'printf "%s|%s|" "$ZTICK_SPAWN_TEST" "$HOME" >&2; env | grep -c "^ZTICK_JOB_ID=" >&2; exit 1',
     );
-    assert.deepEqual(outcome, { ok: false, reason: "exited with code 1" });
+    assert.deepEqual(outcome, {
+      ok: false,
+      reason: "exited with code 1",
+      detail: "exit:1",
+    });
     assert.equal(stderrTail, `a b=c|${Deno.env.get("HOME")}|1\n`);
   } finally {
     Deno.env.delete("ZTICK_SPAWN_TEST");
@@ -80,11 +84,13 @@ Deno.test("runProcess() looks programs up in the daemon's PATH", async () => {
     assert.deepEqual(probe.outcome, {
       ok: false,
       reason: "exited with code 7",
+      detail: "exit:7",
     });
     const plain = await runProcess("ztick-plain", [], execution());
     assert.deepEqual(plain.outcome, {
       ok: false,
       reason: "exited with code 8",
+      detail: "exit:8",
     });
     assert.equal(plain.stderrTail, `${dir}/ztick-plain\n`);
   } finally {
@@ -101,6 +107,7 @@ Deno.test("runProcess() tells a missing or non-executable program from exit 127"
     ok: false,
     reason: `cannot run "ztick-no-such-program": Failed to spawn ` +
       `'ztick-no-such-program': No such file or directory (os error 2)`,
+    detail: "spawn-error",
   });
   const dir = await Deno.makeTempDir();
   try {
@@ -117,6 +124,7 @@ Deno.test("runProcess() tells a missing or non-executable program from exit 127"
   assert.deepEqual(exit127.outcome, {
     ok: false,
     reason: "exited with code 127",
+    detail: "exit:127",
   });
 });
 
@@ -124,14 +132,17 @@ Deno.test("runProcess() reports death by signal, real-time ones too", async () =
   assert.deepEqual((await sh("kill -KILL $$")).outcome, {
     ok: false,
     reason: "killed by SIGKILL",
+    detail: "signal:SIGKILL",
   });
   assert.deepEqual((await sh("kill -SEGV $$")).outcome, {
     ok: false,
     reason: "killed by SIGSEGV",
+    detail: "signal:SIGSEGV",
   });
   assert.deepEqual((await sh("kill -40 $$")).outcome, {
     ok: false,
-    reason: "killed by signal 40",
+    reason: "killed by SIGRTMIN+6",
+    detail: "signal:SIGRTMIN+6",
   });
 });
 
@@ -141,7 +152,11 @@ Deno.test("runProcess() keeps what was written before a grandchild holding stder
   const { outcome, stderrTail } = await sh(
     `echo before >&2; ${sleep} & exit 5`,
   );
-  assert.deepEqual(outcome, { ok: false, reason: "exited with code 5" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    reason: "exited with code 5",
+    detail: "exit:5",
+  });
   assert.equal(stderrTail, "before\n");
   assert.ok(Date.now() - started < 1000);
   await new Deno.Command("pkill", { args: ["-f", sleep] }).output();
@@ -158,7 +173,11 @@ Deno.test("runProcess() SIGKILLs the group once the leader exits on abort", asyn
   await waitFor(async () => (await pgrep(sleep)) ? true : undefined);
   controller.abort(new Error("timed out"));
   const { outcome } = await running;
-  assert.deepEqual(outcome, { ok: false, reason: "Error: timed out" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    reason: "Error: timed out",
+    detail: "exit:0",
+  });
   await waitFor(async () => (await pgrep(sleep)) ? undefined : true);
   assert.ok(Date.now() - started < 4000, "no need to wait for the grace");
 });
@@ -170,7 +189,7 @@ Deno.test("runProcess() does not spawn when aborted before the start", async () 
     controller.abort(new Error("shutting down"));
     const result = await sh(`touch ${dir}/ran`, controller.signal);
     assert.deepEqual(result, {
-      outcome: { ok: false, reason: "Error: shutting down" },
+      outcome: { ok: false, reason: "Error: shutting down", detail: "error" },
       stderrTail: "",
     });
     await assert.rejects(Deno.stat(`${dir}/ran`), Deno.errors.NotFound);
@@ -202,7 +221,7 @@ Deno.test("runProcess() starts a session leader with only fds 0-2, SIGPIPE defau
       "/^Sig\\(Blk\\|Ign\\)/w /dev/stderr",
       "/proc/self/status",
     ], execution());
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "exit:0" });
     assert.match(status, /SigBlk:\s+0000000000000000\n/);
     const ignored = BigInt(`0x${status.match(/SigIgn:\s+(\w+)/)?.[1]}`);
     assert.equal(ignored & (1n << 12n), 0n, "SIGPIPE is not ignored");
@@ -223,7 +242,11 @@ Deno.test("runProcess() does not block on megabytes of stderr", async () => {
   const { outcome, stderrTail } = await sh(
     "head -c 3000000 /dev/zero | tr '\\0' b >&2; echo end >&2; exit 1",
   );
-  assert.deepEqual(outcome, { ok: false, reason: "exited with code 1" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    reason: "exited with code 1",
+    detail: "exit:1",
+  });
   assert.equal(stderrTail, `${"b".repeat(4092)}end\n`);
 });
 
@@ -251,9 +274,10 @@ Deno.test("runProcess() leaks no fds and leaves no zombie over 200 runs", async 
     }
     assert.deepEqual(
       outcome,
-      i % 3 === 0 ? { ok: true } : {
+      i % 3 === 0 ? { ok: true, detail: "exit:0" } : {
         ok: false,
         reason: `exited with code ${i % 3}`,
+        detail: `exit:${i % 3}`,
       },
     );
     const [index, pid, pipe] = stderrTail.trim().split(" ");
@@ -299,7 +323,7 @@ Deno.test("runProcess() needs only --allow-ffi for libc, and fails cleanly witho
     await Deno.writeTextFile(file, script);
     assert.equal(
       await run(`--allow-ffi=${path}`),
-      '{"ok":false,"reason":"exited with code 4"}',
+      '{"ok":false,"reason":"exited with code 4","detail":"exit:4"}',
     );
     assert.match(
       await run(),

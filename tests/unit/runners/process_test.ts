@@ -27,7 +27,7 @@ Deno.test("runProcess() passes the job context in the environment, never in argv
       "-c",
       `printf '%s|%s|%s' "$ZTICK_JOB_ID" "$ZTICK_JOB_EXECUTION" "$ZTICK_RULE_ID" > ${dir}/env`,
     ], execution());
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "exit:0" });
     assert.equal(
       await Deno.readTextFile(`${dir}/env`),
       "job.$(touch /tmp/pwned); x|1775008800000000000|rule.1",
@@ -43,7 +43,7 @@ Deno.test("runProcess() gives the child an empty stdin", async () => {
     ["-c", 'test -z "$(cat)"'],
     execution(),
   );
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, detail: "exit:0" });
 });
 
 Deno.test("runProcess() reports a non-zero exit with the stderr tail", async () => {
@@ -55,7 +55,11 @@ Deno.test("runProcess() reports a non-zero exit with the stderr tail", async () 
     ],
     execution(),
   );
-  assert.deepEqual(outcome, { ok: false, reason: "exited with code 3" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    reason: "exited with code 3",
+    detail: "exit:3",
+  });
   assert.ok(stderrTail.endsWith("tail-end\n"));
   assert.equal(stderrTail.length, 4096);
 });
@@ -63,6 +67,7 @@ Deno.test("runProcess() reports a non-zero exit with the stderr tail", async () 
 Deno.test("runProcess() reports a missing program as a failure", async () => {
   const { outcome } = await runProcess("/no/such/program", [], execution());
   assert.equal(outcome.ok, false);
+  assert.equal(outcome.detail, "spawn-error");
   assert.match(
     !outcome.ok ? outcome.reason : "",
     /cannot run "\/no\/such\/program"/,
@@ -71,7 +76,7 @@ Deno.test("runProcess() reports a missing program as a failure", async () => {
 
 Deno.test("runProcess() searches PATH for a name without a slash", async () => {
   const { outcome } = await runProcess("true", [], execution());
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, detail: "exit:0" });
 });
 
 Deno.test("runProcess() does not wait for a background child that keeps stderr open", async () => {
@@ -81,7 +86,7 @@ Deno.test("runProcess() does not wait for a background child that keeps stderr o
     ["-c", "sleep 3 & exit 0"],
     execution(),
   );
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, detail: "exit:0" });
   assert.ok(Date.now() - started < 2500, "returned when the shell exited");
   await new Promise((resolve) => setTimeout(resolve, 0));
 });
@@ -99,7 +104,11 @@ Deno.test("runProcess() kills the whole process group when aborted", async () =>
   });
   controller.abort(new Error("timed out"));
   const { outcome } = await running;
-  assert.deepEqual(outcome, { ok: false, reason: "Error: timed out" });
+  assert.deepEqual(outcome, {
+    ok: false,
+    reason: "Error: timed out",
+    detail: "signal:SIGTERM",
+  });
   await waitFor(async () => (await pgrep(marker)) ? undefined : true, {
     what: "sleep to die",
   });

@@ -130,7 +130,7 @@ gatedTest(
         redis(URL, "RPUSH", key),
         testExecution("job.rpush.1"),
       );
-      assert.deepEqual(outcome, { ok: true });
+      assert.deepEqual(outcome, { ok: true, detail: "ok" });
       assert.equal(
         await redisCli(["LRANGE", key, "0", "-1"]),
         "first\njob.rpush.1",
@@ -152,7 +152,7 @@ gatedTest(
         redis(URL, "LPUSH", key),
         testExecution("job.lpush.1"),
       );
-      assert.deepEqual(outcome, { ok: true });
+      assert.deepEqual(outcome, { ok: true, detail: "ok" });
       assert.equal(
         await redisCli(["LRANGE", key, "0", "-1"]),
         "job.lpush.1\nfirst",
@@ -171,7 +171,7 @@ gatedTest(gate, "runRedis() SETs the key to the job id", async () => {
       redis(URL, "SET", key),
       testExecution(jobId),
     );
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "ok" });
     assert.equal(await redisCli(["GET", key]), jobId);
   } finally {
     await redisCli(["DEL", key]);
@@ -194,7 +194,7 @@ gatedTest(gate, "runRedis() PUBLISHes the job id to a subscriber", async () => {
     redis(URL, "PUBLISH", channel),
     testExecution(jobId),
   );
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, detail: "ok" });
   const text = await received.until(`$${jobId.length}\r\n${jobId}\r\n`);
   assert.ok(text.includes(`message\r\n$${channel.length}\r\n${channel}\r\n`));
 });
@@ -207,7 +207,7 @@ gatedTest(
       redis(URL, "PUBLISH", uniqueName("nobody")),
       testExecution("job.publish.2"),
     );
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "ok" });
   },
 );
 
@@ -221,7 +221,7 @@ gatedTest(
         redis(`${URL}/3`, "RPUSH", key),
         testExecution("job.select.3"),
       );
-      assert.deepEqual(outcome, { ok: true });
+      assert.deepEqual(outcome, { ok: true, detail: "ok" });
       assert.equal(
         await redisCli(["LRANGE", key, "0", "-1"], { db: 3 }),
         "job.select.3",
@@ -281,7 +281,7 @@ gatedTest(gate, "runRedis() authenticates with a password only", async () => {
     redis(url, "SET", key),
     testExecution("job.auth.1"),
   );
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, detail: "ok" });
   assert.equal(
     await redisCli(["-a", PASSWORD, "--no-auth-warning", "GET", key], {
       port: server.port,
@@ -301,7 +301,7 @@ gatedTest(
       redis(url, "RPUSH", uniqueName("auth-raw")),
       testExecution("job.auth.raw"),
     );
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "ok" });
   },
 );
 
@@ -318,7 +318,7 @@ gatedTest(
       redis(url, "SET", key),
       testExecution("job.auth.2"),
     );
-    assert.deepEqual(outcome, { ok: true });
+    assert.deepEqual(outcome, { ok: true, detail: "ok" });
     assert.equal(
       await redisCli(["-a", PASSWORD, "--no-auth-warning", "GET", key], {
         port: server.port,

@@ -91,7 +91,7 @@ Deno.test("Scheduler fires nothing before its time and the job when it is due", 
   assert.equal(get("b.1"), `triggered ${T0 + SECOND}`);
   assert.equal(executor.started.length, 1);
   assert.equal(executor.started[0]!.execution.rule.id, "r");
-  executor.started[0]!.finish({ ok: true });
+  executor.started[0]!.finish({ ok: true, detail: "exit:0" });
   await settle();
   assert.equal(get("b.1"), `executed ${T0 + SECOND}`);
 });
@@ -125,9 +125,22 @@ Deno.test("Scheduler fails a due job without a rule, and a later rule does not r
   await settle();
   assert.equal(get("lonely"), `failed ${T0}`);
   assert.equal(executor.started.length, 0);
-  assert.deepEqual(journal.records.at(-2), {
+  assert.deepEqual(journal.records.at(-3), {
     kind: "set",
     job: { id: "lonely", executionNs: T0, status: "failed" },
+  });
+  assert.deepEqual(journal.records.at(-2), {
+    kind: "run",
+    run: {
+      jobId: "lonely",
+      attempt: 1,
+      startedNs: T0,
+      endedNs: T0,
+      outcome: "failed",
+      ruleId: "",
+      detail: "no-rule",
+      message: "no rule matches",
+    },
   });
 });
 
@@ -137,7 +150,11 @@ Deno.test("Scheduler records planned, triggered and the outcome, in that order",
   run(`SET j ${T0}`);
   scheduler.tick();
   await settle();
-  executor.started[0]!.finish({ ok: false, reason: "exit 1" });
+  executor.started[0]!.finish({
+    ok: false,
+    reason: "exit 1",
+    detail: "exit:1",
+  });
   await settle();
   const statuses = journal.records.flatMap((r) =>
     r.kind === "set" ? [r.job.status] : []
@@ -145,7 +162,7 @@ Deno.test("Scheduler records planned, triggered and the outcome, in that order",
   assert.deepEqual(statuses, ["planned", "triggered", "failed"]);
 });
 
-Deno.test("Scheduler discards the outcome of a job re-SET or removed while it ran", async () => {
+Deno.test("Scheduler discards the outcome of a job re-SET or removed while it ran, keeping the re-SET one's run", async () => {
   const { executor, scheduler, run, get, journal } = setUp();
   run("RULE SET r j shell true");
   run(`SET j.1 ${T0}`);
@@ -155,11 +172,18 @@ Deno.test("Scheduler discards the outcome of a job re-SET or removed while it ra
   run(`SET j.1 ${T0 + SECOND}`);
   run("REMOVE j.2");
   const recorded = journal.records.length;
-  for (const started of executor.started) started.finish({ ok: true });
+  for (const started of executor.started) {
+    started.finish({ ok: true, detail: "exit:0" });
+  }
   await settle();
   assert.equal(get("j.1"), `planned ${T0 + SECOND}`);
   assert.equal(get("j.2"), "ERROR");
-  assert.equal(journal.records.length, recorded);
+  assert.deepEqual(
+    journal.records.slice(recorded).map((r) =>
+      r.kind === "run" ? `${r.run.jobId} ${r.run.outcome}` : r.kind
+    ),
+    ["j.1 executed"],
+  );
 });
 
 Deno.test("Scheduler runs at most `concurrency` executions and queues the rest FIFO", async () => {
@@ -171,7 +195,7 @@ Deno.test("Scheduler runs at most `concurrency` executions and queues the rest F
   assert.equal(executor.started.length, 2);
   assert.deepEqual(scheduler.stats().executionsPending, 2);
   assert.deepEqual(scheduler.stats().executionsInflight, 2);
-  executor.started[1]!.finish({ ok: true });
+  executor.started[1]!.finish({ ok: true, detail: "exit:0" });
   await settle();
   assert.deepEqual(executor.started.map((s) => s.execution.job.id), [
     "a",

@@ -3,7 +3,10 @@ import { renderAnswer } from "../../../src/protocol/answer.ts";
 import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
 import { statEntries, type StatInfo } from "../../../src/telemetry/stat.ts";
 
-/** Keys 1–19 of protocol.md §6, in the spec's order. */
+/**
+ * Keys 1–19 of protocol.md §6, then 21–23 of extensions.md §6 (key 20,
+ * `jobs_recurring`, comes with recurring jobs), in the spec's order.
+ */
 const SPEC_KEYS = [
   "uptime_ns",
   "connections",
@@ -24,6 +27,9 @@ const SPEC_KEYS = [
   "execution_concurrency",
   "execution_timeout",
   "persistence_writable",
+  "runs_recorded",
+  "retries_scheduled",
+  "execution_history",
 ];
 
 const INFO: StatInfo = {
@@ -34,6 +40,7 @@ const INFO: StatInfo = {
   version: "0.1.0",
   concurrency: 16,
   timeoutS: 0,
+  history: 10,
 };
 
 /** A registry with the gauges the daemon registers, at the spec example's values. */
@@ -54,7 +61,8 @@ function exampleRegistry(): MetricsRegistry {
 }
 
 Deno.test({
-  name: "statEntries() lists keys 1–19 of protocol.md §6 in exactly that order",
+  name:
+    "statEntries() lists keys 1–19 of protocol.md §6, then 21–23 of extensions.md §6, in that order",
   permissions: "none",
   fn() {
     const entries = statEntries({
@@ -62,6 +70,7 @@ Deno.test({
       info: INFO,
       uptimeNs: () => 0n,
       compaction: () => "idle",
+      runsRecorded: () => 0,
     });
     assert.deepEqual(entries.map(([key]) => key), SPEC_KEYS);
   },
@@ -69,7 +78,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "statEntries() renders as the STAT example of protocol.md §6, then key 19",
+    "statEntries() renders as the STAT example of protocol.md §6, then keys 19 and 21–23",
   permissions: "none",
   fn() {
     const entries = statEntries({
@@ -77,6 +86,7 @@ Deno.test({
       info: INFO,
       uptimeNs: () => 60_000_000_000n,
       compaction: () => "idle",
+      runsRecorded: () => 0,
     });
     assert.equal(
       renderAnswer("r1", { kind: "stats", entries }),
@@ -99,6 +109,9 @@ r1 version 0.1.0
 r1 execution_concurrency 16
 r1 execution_timeout 0
 r1 persistence_writable 1
+r1 runs_recorded 0
+r1 retries_scheduled 0
+r1 execution_history 10
 r1 OK
 `,
     );
@@ -119,6 +132,7 @@ Deno.test({
       writable: 0,
       uptimeNs: 123n,
       compaction: "running",
+      runs: 9,
     };
     registry.gauge(
       "jobs",
@@ -143,9 +157,11 @@ Deno.test({
           version: "9.9.9",
           concurrency: 3,
           timeoutS: 30,
+          history: 0,
         },
         uptimeNs: () => live.uptimeNs,
         compaction: () => live.compaction,
+        runsRecorded: () => live.runs,
       }));
     assert.deepEqual(read(), {
       uptime_ns: 123n,
@@ -167,12 +183,16 @@ Deno.test({
       execution_concurrency: 3,
       execution_timeout: 30,
       persistence_writable: 0,
+      runs_recorded: 9,
+      retries_scheduled: 0,
+      execution_history: 0,
     });
     live.jobs.failed = 11;
     live.tcp = 1;
     live.uptimeNs = 456n;
     live.compaction = "success";
     live.writable = 1;
+    live.runs = 10;
     const again = read();
     assert.equal(again.jobs_failed, 11);
     assert.equal(again.jobs_total, 20);
@@ -180,6 +200,7 @@ Deno.test({
     assert.equal(again.uptime_ns, 456n);
     assert.equal(again.compression, "success");
     assert.equal(again.persistence_writable, 1);
+    assert.equal(again.runs_recorded, 10);
   },
 });
 
@@ -192,6 +213,7 @@ Deno.test({
       info: INFO,
       uptimeNs: () => 1n,
       compaction: () => "idle",
+      runsRecorded: () => 0,
     });
     const values = Object.fromEntries(entries);
     for (
@@ -205,6 +227,7 @@ Deno.test({
         "rules_total",
         "executions_pending",
         "executions_inflight",
+        "retries_scheduled",
       ]
     ) {
       assert.equal(values[key], 0, key);
