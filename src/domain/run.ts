@@ -161,3 +161,39 @@ function cutTail(text: string, bytes: number): string {
   while (start < encoded.length && (encoded[start]! & 0xc0) === 0x80) start++;
   return DECODER.decode(encoded.subarray(start)).trimStart();
 }
+
+/**
+ * A run's fields after its job id, as JSON members in the spec's order
+ * (`attempt`, `started`, `ended`, `outcome`, `rule`, `detail`, `message`),
+ * times exact: the tail of the HTTP run object and of dump's run record
+ * (spec: http-api.md §7, extensions.md §5).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runFieldsJson } from "./run.ts";
+ *
+ * assert.equal(
+ *   runFieldsJson({
+ *     jobId: "j",
+ *     attempt: 2,
+ *     startedNs: 1775008800000412000n,
+ *     endedNs: 1775008801234000000n,
+ *     outcome: "executed",
+ *     ruleId: "r",
+ *     detail: "exit:0",
+ *     message: "",
+ *   }),
+ *   '"attempt":2,"started":1775008800000412000,"ended":1775008801234000000,' +
+ *     '"outcome":"executed","rule":"r","detail":"exit:0","message":""',
+ * );
+ * ```
+ */
+export function runFieldsJson(run: Run): string {
+  const s = JSON.stringify;
+  return `"attempt":${run.attempt},"started":${run.startedNs},"ended":${run.endedNs},"outcome":${
+    s(run.outcome)
+  },"rule":${s(run.ruleId)},"detail":${s(run.detail)},"message":${
+    s(run.message)
+  }`;
+}

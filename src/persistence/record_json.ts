@@ -1,6 +1,6 @@
 import type { Mutation } from "../domain/mutation.ts";
 import { ruleOptionsObject } from "../domain/rule_options.ts";
-import type { Run } from "../domain/run.ts";
+import { type Run, runFieldsJson } from "../domain/run.ts";
 import { type Runner, runnerFields } from "../domain/runner.ts";
 
 /**
@@ -68,13 +68,8 @@ export function formatJson(mutation: Mutation): string {
 
 /** A run record as dump shows it (spec: extensions.md §5). */
 function runJson(run: Run): string {
-  const s = JSON.stringify;
-  return `{"type":"run","identifier":${
-    s(run.jobId)
-  },"attempt":${run.attempt},"started":${run.startedNs},"ended":${run.endedNs},"outcome":${
-    s(run.outcome)
-  },"rule":${s(run.ruleId)},"detail":${s(run.detail)},"message":${
-    s(run.message)
+  return `{"type":"run","identifier":${JSON.stringify(run.jobId)},${
+    runFieldsJson(run)
   }}`;
 }
 

@@ -59,20 +59,14 @@ browserTest(
       async ({ daemon, watched }) => {
         const { page } = watched;
         await page.locator("tbody tr").first().waitFor();
-        await page.getByText("does not support rule options yet").waitFor();
-        for (const label of ["Retries", "Backoff", "Max backoff"]) {
-          assert.equal(
-            await page.getByLabel(label, { exact: true }).isDisabled(),
-            true,
-            label,
-          );
-        }
         await page.getByLabel("Rule id").fill("rule.notify");
         await page.getByLabel("Pattern (job id prefix)").fill("notify.");
         await page.getByLabel("Runner").selectOption("http");
         await page.getByLabel("Method, then URL, one per line").fill(
           "POST\nhttp://127.0.0.1:9/hook\n",
         );
+        await page.getByLabel("Retries", { exact: true }).fill("3");
+        await page.getByLabel("Backoff", { exact: true }).fill("30000ms");
         await page.getByRole("button", { name: "Save rule" }).click();
         const row = page.locator("tbody tr", { hasText: "rule.notify" });
         await row.waitFor();
@@ -82,7 +76,7 @@ browserTest(
         );
         assert.ok(
           (await listRules(daemon)).includes(
-            "rule.notify notify. http POST http://127.0.0.1:9/hook",
+            "rule.notify notify. retries=3 backoff=30s http POST http://127.0.0.1:9/hook",
           ),
         );
         await screenshot(watched, "rules-created");

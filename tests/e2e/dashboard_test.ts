@@ -14,11 +14,13 @@ import {
   nsFromNow,
   type PageGlobals,
   queryJobs,
+  quote,
   screenshot,
   stat,
   tcpOk,
   waitForRuns,
   withDashboard,
+  XSS,
 } from "./_dashboard.ts";
 
 const TYPES: Record<string, string> = {
@@ -165,11 +167,7 @@ browserTest(
         await page.locator(".facts").textContent() ?? "",
         /planned.*1807358400000000001/,
       );
-      await page.locator(".no-history").waitFor();
-      assert.match(
-        await page.locator("main").textContent() ?? "",
-        /No history available/,
-      );
+      await page.locator("td.empty", { hasText: "No runs yet" }).waitFor();
       assert.equal(await page.locator("#banner").isVisible(), false);
       await screenshot(watched, "job-detail");
     });
@@ -254,21 +252,49 @@ browserTest(
 );
 
 browserTest(
-  "recent failures says no history is available, without an error banner",
+  "recent failures lists failed runs newest first with detail and message as text; a job's detail shows its runs",
   async () => {
-    await withDashboard({ hash: "#/failures" }, async ({ watched }) => {
+    await withDashboard({
+      hash: "#/failures",
+      seed: async (daemon) => {
+        await tcpOk(daemon, [
+          `a RULE SET rule.fail fail. shell ${
+            quote(`echo '${XSS}' >&2; exit 3`)
+          }`,
+          "b RULE SET rule.ok ok. shell true",
+          `c SET fail.first ${nsFromNow(0)}`,
+          `d SET ok.1 ${nsFromNow(0)}`,
+        ]);
+        await waitForRuns(daemon, 2);
+        await tcpOk(daemon, [`e SET fail.second ${nsFromNow(0)}`]);
+        await waitForRuns(daemon, 3);
+      },
+    }, async ({ watched }) => {
       const { page } = watched;
-      await page.locator(".no-history").waitFor();
-      assert.match(
-        await page.locator("main").textContent() ?? "",
-        /No history available: this daemon does not record runs yet/,
+      await page.locator("caption", { hasText: "2 failed runs" }).waitFor();
+      const rows = await page.locator("tbody tr").evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...tr.children].map((c) => c.textContent).filter((_, i) =>
+            i === 0 || i === 6 || i === 7
+          ).join(" | ")
+        )
       );
+      const message = `exited with code 3: ${XSS}`;
+      assert.deepEqual(rows, [
+        `fail.second | exit:3 | ${message}`,
+        `fail.first | exit:3 | ${message}`,
+      ]);
+      assert.equal(await page.locator("main img").count(), 0, "no markup");
       assert.equal(await page.locator("#banner").isVisible(), false);
-      const executions = watched.responses.filter((r) =>
-        new URL(r.url).pathname === "/executions"
-      );
-      assert.deepEqual(executions, [], "GET /executions is not asked for");
       await screenshot(watched, "failures");
+      await page.locator("a", { hasText: "fail.first" }).click();
+      await page.locator("caption", { hasText: "Runs, newest first (1 kept)" })
+        .waitFor();
+      assert.match(
+        await page.locator("tbody tr").first().textContent() ?? "",
+        /^1.*failed.*rule\.fail.*exit:3/,
+      );
+      await screenshot(watched, "job-runs");
     });
   },
 );

@@ -5,9 +5,11 @@
  *
  * @module
  */
-import type { Job } from "../../domain/job.ts";
-import type { Rule } from "../../domain/rule.ts";
+import { attemptOf, type Job } from "../../domain/job.ts";
 import type { StatEntry } from "../../domain/result.ts";
+import type { Rule } from "../../domain/rule.ts";
+import { ruleOptionsObject } from "../../domain/rule_options.ts";
+import { type Run, runFieldsJson } from "../../domain/run.ts";
 import type { HttpResponse } from "./_http_write.ts";
 import { SECURITY_HEADERS } from "./_http_types.ts";
 
@@ -37,7 +39,8 @@ export const NO_CONTENT: HttpResponse = {
 };
 
 /**
- * A job object: `{"id","status","execution"}`.
+ * A job object: `{"id","status","execution"}`, then `"attempt"` when above
+ * 1 (spec: http-api.md §4).
  *
  * @example
  * ```ts
@@ -51,16 +54,71 @@ export const NO_CONTENT: HttpResponse = {
  * ```
  */
 export function jobJson(job: Job): string {
+  const attempt = attemptOf(job);
   return `{"id":${s(job.id)},"status":${
     s(job.status)
-  },"execution":${job.executionNs}}`;
+  },"execution":${job.executionNs}${
+    attempt > 1 ? `,"attempt":${attempt}` : ""
+  }}`;
 }
 
-/** A rule summary: `{"id","pattern","runner"}`. */
+/**
+ * A rule summary: `{"id","pattern","runner"}`, then its `"options"` in
+ * canonical form when it has some.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ruleJson } from "./_json.ts";
+ *
+ * assert.equal(
+ *   ruleJson({
+ *     id: "rule.hook",
+ *     pattern: "hook.",
+ *     options: { retries: 5, backoffMs: 30_000 },
+ *     runner: { kind: "http", method: "POST", url: "http://127.0.0.1/" },
+ *   }),
+ *   '{"id":"rule.hook","pattern":"hook.","runner":"http","options":{"retries":5,"backoff":"30s"}}',
+ * );
+ * ```
+ */
 export function ruleJson(rule: Rule): string {
+  const options = rule.options === undefined
+    ? ""
+    : `,"options":${s(ruleOptionsObject(rule.options))}`;
   return `{"id":${s(rule.id)},"pattern":${s(rule.pattern)},"runner":${
     s(rule.runner.kind)
-  }}`;
+  }${options}}`;
+}
+
+/**
+ * A run object, keys in the spec's order, times exact (spec: http-api.md
+ * §7).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runJson } from "./_json.ts";
+ *
+ * assert.equal(
+ *   runJson({
+ *     jobId: "backup.daily",
+ *     attempt: 1,
+ *     startedNs: 1775008800000412000n,
+ *     endedNs: 1775008801234000000n,
+ *     outcome: "failed",
+ *     ruleId: "rule.backup",
+ *     detail: "exit:3",
+ *     message: "exited with code 3: rsync: connection refused",
+ *   }),
+ *   '{"job":"backup.daily","attempt":1,"started":1775008800000412000,' +
+ *     '"ended":1775008801234000000,"outcome":"failed","rule":"rule.backup",' +
+ *     '"detail":"exit:3","message":"exited with code 3: rsync: connection refused"}',
+ * );
+ * ```
+ */
+export function runJson(run: Run): string {
+  return `{"job":${s(run.jobId)},${runFieldsJson(run)}}`;
 }
 
 /** A JSON array of already rendered items. */

@@ -19,6 +19,7 @@ import {
 import type { HttpResponse } from "./_http_write.ts";
 import { failure, json } from "./_json.ts";
 import { BadInput } from "./_request.ts";
+import { executionsEndpoint } from "./api_executions.ts";
 import { jobEndpoint, jobsEndpoint } from "./api_jobs.ts";
 import { ruleEndpoint, rulesEndpoint } from "./api_rules.ts";
 import { dashboardEndpoint, isDashboardPath } from "./dashboard.ts";
@@ -144,6 +145,9 @@ async function route(
       RULE_COMMANDS[method],
       await ruleEndpoint(commands, request, namespace),
     ];
+  }
+  if (path === "/executions") {
+    return ["HISTORY", executionsEndpoint(commands, request, namespace)];
   }
   if (PUBLIC_PATHS.has(path) || isDashboardPath(path)) {
     return [undefined, failure(405, "method not allowed")];

@@ -7,6 +7,10 @@
  */
 import { isInside } from "../../domain/namespace.ts";
 import type { Rule } from "../../domain/rule.ts";
+import {
+  type RuleOptions,
+  ruleOptionsFromObject,
+} from "../../domain/rule_options.ts";
 import { parseRunner, type Runner } from "../../domain/runner.ts";
 import type { Commands } from "../../scheduler/commands.ts";
 import type { HttpRequest } from "./_http_types.ts";
@@ -72,7 +76,10 @@ export function rulesEndpoint(
   return json(200, array(rules, ruleJson));
 }
 
-/** The rule a PUT body describes: `pattern`, `runner`, `args`. */
+/**
+ * The rule a PUT body describes: `pattern`, `runner`, `args` and the
+ * optional `options` (spec: http-api.md §4, extensions.md §1).
+ */
 function readRule(id: string, body: Record<string, unknown>): Rule {
   const pattern = stringField(body, "pattern");
   const type = stringField(body, "runner");
@@ -81,7 +88,24 @@ function readRule(id: string, body: Record<string, unknown>): Rule {
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
     throw invalidJson();
   }
-  return { id, pattern, runner: readRunner(type, args) };
+  const runner = readRunner(type, args);
+  const options = readOptions(body.options);
+  return options === undefined
+    ? { id, pattern, runner }
+    : { id, pattern, options, runner };
+}
+
+/** The `options` object; absent or `{}` means none. */
+function readOptions(value: unknown): RuleOptions | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return ruleOptionsFromObject(value);
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new BadInput(400, "invalid rule options");
+    }
+    throw error;
+  }
 }
 
 function readRunner(type: string, args: string[]): Runner {

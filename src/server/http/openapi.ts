@@ -17,7 +17,7 @@ const PUBLIC: never[] = [];
 
 const ERRORS = {
   "400": error(
-    "Bad input: `invalid json`, `missing content-length`, `missing resource id`, `invalid query`, runner messages, `bad request`",
+    "Bad input: `invalid json`, `missing content-length`, `missing resource id`, `invalid query`, `invalid rule options`, runner messages, `bad request`",
   ),
   "401": error(
     "`unauthorized` (authentication on, Bearer token missing or unknown)",
@@ -41,6 +41,11 @@ const query = (name: string, description: string, schema: Json) => ({
   schema,
 });
 
+const NS = {
+  type: "integer",
+  description: "Nanoseconds since the epoch (exact; beyond 2^53)",
+};
+
 const SCHEMAS = {
   Error: {
     type: "object",
@@ -53,9 +58,12 @@ const SCHEMAS = {
     properties: {
       id: { type: "string" },
       status: { enum: ["planned", "triggered", "executed", "failed"] },
-      execution: {
+      execution: NS,
+      attempt: {
         type: "integer",
-        description: "Nanoseconds since the epoch (exact; beyond 2^53)",
+        minimum: 2,
+        description:
+          "The attempt of the next (or running) execution; absent means 1",
       },
     },
   },
@@ -77,6 +85,7 @@ const SCHEMAS = {
       id: { type: "string" },
       pattern: { type: "string" },
       runner: { enum: ["shell", "direct", "http", "awf", "amqp", "redis"] },
+      options: ref("RuleOptions"),
     },
   },
   RulePut: {
@@ -86,6 +95,45 @@ const SCHEMAS = {
       pattern: { type: "string" },
       runner: { enum: ["shell", "direct", "awf", "http"] },
       args: { type: "array", items: { type: "string" } },
+      options: ref("RuleOptions"),
+    },
+  },
+  RuleOptions: {
+    type: "object",
+    description:
+      "Retries and timeout; durations like `30s`, `1m30s`, `250ms` (canonical form in answers)",
+    properties: {
+      retries: { type: "integer", minimum: 0 },
+      backoff: { type: "string" },
+      max_backoff: { type: "string" },
+      timeout: { type: "string" },
+    },
+    additionalProperties: false,
+  },
+  Run: {
+    type: "object",
+    required: [
+      "job",
+      "attempt",
+      "started",
+      "ended",
+      "outcome",
+      "rule",
+      "detail",
+      "message",
+    ],
+    properties: {
+      job: { type: "string" },
+      attempt: { type: "integer", minimum: 1 },
+      started: NS,
+      ended: NS,
+      outcome: { enum: ["executed", "failed"] },
+      rule: { type: "string", description: "Empty when no rule matched" },
+      detail: {
+        type: "string",
+        description: "`exit:3`, `signal:SIGKILL`, `http:503`, `timeout`, …",
+      },
+      message: { type: "string", description: "At most 512 bytes" },
     },
   },
   Stats: {
@@ -219,6 +267,26 @@ const PATHS: Json = {
         "204": { description: "Removed, once durable" },
         "404": error("`not found`"),
         "503": error("`read-only` or `not persisted`"),
+        ...ERRORS,
+      },
+    },
+  },
+  "/executions": {
+    get: {
+      description:
+        "Exactly one of `job` (that job's kept runs, oldest first) or `failed=1` (the latest failed runs of all jobs, newest first by `ended`)",
+      parameters: [
+        query("job", "A job id: its runs", { type: "string", minLength: 1 }),
+        query("failed", "`1`: the latest failed runs", { const: "1" }),
+        query("limit", "With `failed=1`: at most this many (default 50)", {
+          type: "integer",
+          minimum: 1,
+          maximum: 1000,
+        }),
+      ],
+      responses: {
+        "200": answer("The runs", { type: "array", items: ref("Run") }),
+        "404": error("`not found`: no such job"),
         ...ERRORS,
       },
     },
