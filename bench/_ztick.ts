@@ -41,12 +41,16 @@ export interface ZtickOptions {
   readonly v8Flags?: readonly string[];
   /** How long replay may take before `listening on`. */
   readonly startTimeoutMs?: number;
+  /** Also serve the HTTP API on a free loopback port. */
+  readonly http?: boolean;
 }
 
 /** A running daemon. */
 export interface Ztick {
   readonly proc: Proc;
   readonly port: number;
+  /** The HTTP API's port (0 unless started with `http`). */
+  readonly httpPort: number;
   readonly dir: string;
   readonly logfile: string;
   /** From spawn to the `listening on` line, in ms. */
@@ -76,6 +80,7 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
       ...(options.history === undefined
         ? []
         : [`history = ${options.history}`]),
+      ...(options.http ? ["[http]", `listen = "127.0.0.1:0"`] : []),
       "",
     ].join("\n"),
   );
@@ -95,13 +100,19 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
     cwd: PROJECT_ROOT,
     env: { RUST_BACKTRACE: "0" },
   });
+  // Both watched from the start: the two lines may arrive in one read.
+  const httpListening = options.http
+    ? proc.waitForLine(/HTTP listening on 127\.0\.0\.1:(\d+)/, 60_000)
+    : undefined;
   const line = await proc.waitForLine(
-    /listening on 127\.0\.0\.1:(\d+)/,
+    /(?<!HTTP )listening on 127\.0\.0\.1:(\d+)/,
     options.startTimeoutMs ?? 60_000,
   );
+  const httpLine = await httpListening;
   return {
     proc,
     port: Number(line.match[1]),
+    httpPort: Number(httpLine?.match[1] ?? 0),
     dir,
     logfile,
     startupMs: line.atMs - proc.spawnedMs,

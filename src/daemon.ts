@@ -94,6 +94,7 @@ export class Daemon implements AsyncDisposable {
       info: statInfo(config, access.current),
       uptimeNs: () => BigInt(Math.round((performance.now() - startedMs) * 1e6)),
       runsRecorded: () => scheduler.stats().runsRecorded,
+      jobsExpired: () => scheduler.stats().jobsExpired,
     });
     const clock = options.clock ?? SYSTEM_CLOCK;
     const scheduler = buildScheduler(config, { store, journal, executor }, {
@@ -202,6 +203,7 @@ function statSource(
     info: ReturnType<typeof statInfo>;
     uptimeNs: () => bigint;
     runsRecorded: () => number;
+    jobsExpired: () => number;
   },
 ): () => readonly StatEntry[] {
   return () =>
@@ -234,6 +236,7 @@ function buildScheduler(
     concurrency: config.execution.concurrency,
     timeoutMs: config.execution.timeoutS * 1000,
     onInterrupted: config.execution.onInterrupted,
+    retentionMs: config.execution.retentionMs,
   });
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeToml, isTable, parseToml } from "./_toml.ts";
+import { parseDuration } from "../domain/duration.ts";
 import { ConfigError } from "./config_error.ts";
 import { type ListenAddress, parseListenAddress } from "./listen_address.ts";
 import type { LevelName, LogFormat } from "../log.ts";
@@ -43,6 +44,8 @@ export interface Config {
     readonly onInterrupted: "rerun" | "fail";
     /** Runs kept per job (extensions.md §3). */
     readonly history: number;
+    /** Finished one-shot jobs are removed after this long; 0 = never (§7). */
+    readonly retentionMs: number;
   };
 }
 
@@ -78,6 +81,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
     timeoutS: 0,
     onInterrupted: "rerun",
     history: 10,
+    retentionMs: 0,
   },
 });
 
@@ -197,6 +201,16 @@ class Value {
   string(): string {
     if (typeof this.raw !== "string") this.fail("must be a string");
     return this.raw;
+  }
+
+  /** A duration string of the protocol's syntax (extensions.md §1), in ms. */
+  duration(): number {
+    if (typeof this.raw === "string") {
+      try {
+        return parseDuration(this.raw);
+      } catch { /* a bad duration: failed below */ }
+    }
+    this.fail("must be a duration");
   }
 
   boolean(): boolean {
@@ -370,6 +384,9 @@ const SECTIONS: Record<SectionName, Record<string, Reader>> = {
     },
     history({ config }, value) {
       config.execution.history = value.integer(0, 1000);
+    },
+    retention({ config }, value) {
+      config.execution.retentionMs = value.duration();
     },
   },
 };

@@ -6,6 +6,7 @@ import { Commands } from "./commands.ts";
 import { Executions } from "./executions.ts";
 import type { JobStore } from "./job_store.ts";
 import type { Clock, Executor, Journal, Metrics, Timer } from "./ports.ts";
+import { Retention } from "./retention.ts";
 import { UndoLog } from "./undo_log.ts";
 import { Wakeup } from "./wakeup.ts";
 
@@ -28,6 +29,8 @@ export interface SchedulerOptions {
   readonly onInterrupted: "rerun" | "fail";
   /** Uniform in [0, 1), for retry jitter; `Math.random` unless given. */
   readonly random?: () => number;
+  /** Finished one-shot jobs are removed after this long; 0 (default) = never. */
+  readonly retentionMs?: number;
 }
 
 /** Counts STAT reports about jobs, rules and executions. */
@@ -39,6 +42,8 @@ export interface SchedulerStats {
   readonly executionsInflight: number;
   /** Runs committed since start (extensions.md §3). */
   readonly runsRecorded: number;
+  /** Jobs removed by retention since start (extensions.md §7). */
+  readonly jobsExpired: number;
 }
 
 /**
@@ -53,6 +58,7 @@ export class Scheduler {
   readonly #commands: Commands;
   readonly #executions: Executions;
   readonly #wakeup: Wakeup;
+  readonly #retention: Retention;
   #started = false;
   #stopping = false;
 
@@ -74,6 +80,11 @@ export class Scheduler {
       nextDueNs: () => store.nextDue()?.executionNs,
       held: () => !journal.writable,
       onWake: () => this.tick(),
+    });
+    this.#retention = new Retention({
+      ...options,
+      undoLog,
+      retentionMs: options.retentionMs ?? 0,
     });
     store.onEarliest = () => {
       if (this.#started && !this.#stopping) this.#wakeup.arm();
@@ -100,6 +111,7 @@ export class Scheduler {
       executionsPending: this.#executions.pendingCount,
       executionsInflight: this.#executions.inflightCount,
       runsRecorded: this.#executions.runsRecorded,
+      jobsExpired: this.#retention.expiredCount,
     };
   }
 
@@ -108,10 +120,11 @@ export class Scheduler {
     this.#executions.settleInterrupted();
   }
 
-  /** Starts firing due jobs, interrupted ones first. */
+  /** Starts firing due jobs, interrupted ones first, and retention. */
   start(): void {
     this.#started = true;
     this.tick();
+    this.#retention.start();
   }
 
   /**
@@ -135,6 +148,7 @@ export class Scheduler {
   async stop(graceMs = 5000): Promise<void> {
     this.#stopping = true;
     this.#wakeup.disarm();
+    this.#retention.stop();
     await this.#executions.stop(graceMs);
   }
 }

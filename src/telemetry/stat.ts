@@ -25,12 +25,14 @@ export interface StatSources {
   readonly compaction: () => string;
   /** Runs recorded since start (extensions.md §3). */
   readonly runsRecorded: () => number;
+  /** Jobs removed by retention since startup (extensions.md §7). */
+  readonly jobsExpired: () => number;
 }
 
 /**
  * STAT's entries in the spec's order, read from the metrics registry and
  * the startup facts (spec: protocol.md §6): ztick's fifteen keys, then the
- * extensions this daemon has, in the table's order (19, 21–23: key 20,
+ * extensions this daemon has, in the table's order (19, 21–24: key 20,
  * `jobs_recurring`, belongs to recurring jobs, not here yet).
  *
  * @example
@@ -47,12 +49,12 @@ export interface StatSources {
  * };
  * const entries = statEntries({
  *   registry, info, uptimeNs: () => 5n, compaction: () => "idle",
- *   runsRecorded: () => 3,
+ *   runsRecorded: () => 3, jobsExpired: () => 0,
  * });
  * assert.deepEqual(entries[0], ["uptime_ns", 5n]);
  * assert.deepEqual(entries[7], ["rules_total", 2]);
  * assert.deepEqual(entries.slice(19).map(([key]) => key), [
- *   "runs_recorded", "retries_scheduled", "execution_history",
+ *   "runs_recorded", "retries_scheduled", "execution_history", "jobs_expired",
  * ]);
  * ```
  */
@@ -91,6 +93,7 @@ export function statEntries(sources: StatSources): StatEntry[] {
     ["runs_recorded", sources.runsRecorded()],
     ["retries_scheduled", sum(registry.counterSeries("retries_total"))],
     ["execution_history", info.history],
+    ["jobs_expired", sources.jobsExpired()],
   ];
 }
 

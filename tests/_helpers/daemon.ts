@@ -14,6 +14,7 @@ export interface TestDaemonOptions {
   readonly timeoutS?: number;
   readonly onInterrupted?: "rerun" | "fail";
   readonly history?: number;
+  readonly retentionMs?: number;
   readonly shell?: { path: string; args: string[] };
   readonly authFile?: string;
   readonly tls?: { cert: string; key: string };
@@ -71,6 +72,7 @@ export function testConfig(
       timeoutS: options.timeoutS ?? 0,
       onInterrupted: options.onInterrupted ?? "rerun",
       history: options.history ?? 10,
+      retentionMs: options.retentionMs ?? 0,
     },
   };
 }

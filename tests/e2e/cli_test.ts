@@ -153,6 +153,10 @@ const STARTUP_ERRORS: [string, string][] = [
     "[execution]\nhistory = -1",
     "config: [execution] history must be between 0 and 1000",
   ],
+  [
+    "[execution]\nretention = '1h30m'",
+    "config: [execution] retention must be a duration",
+  ],
 ];
 
 Deno.test("every configuration startup error prints its line and exits 1 (configuration.md §3)", async () => {

@@ -144,7 +144,7 @@ Deno.test("LISTRULES renders every runner type, empty values as empty fields", a
   );
 });
 
-Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-23 (protocol.md §6)", async () => {
+Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-24 (protocol.md §6)", async () => {
   await using d = await daemon();
   await talk(
     d.port,
@@ -176,11 +176,12 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "runs_recorded",
     "retries_scheduled",
     "execution_history",
+    "jobs_expired",
     "OK",
     undefined,
   ]);
   assert.match(lines[0]!, /^r1 uptime_ns [0-9]+$/);
-  assert.deepEqual(lines.slice(1, 22), [
+  assert.deepEqual(lines.slice(1, 23), [
     "r1 connections 1",
     "r1 jobs_total 1",
     "r1 jobs_planned 1",
@@ -202,6 +203,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "r1 runs_recorded 0",
     "r1 retries_scheduled 0",
     "r1 execution_history 10",
+    "r1 jobs_expired 0",
   ]);
 });
 
@@ -400,7 +402,7 @@ for (const [name, input, expected] of table) {
 Deno.test("bad input: STAT ignores surplus arguments (protocol.md §10)", async () => {
   await using d = await daemon();
   const answer = await converse(d.port, "r1 STAT extra words\n");
-  assert.equal(answer.split("\n").length, 24);
+  assert.equal(answer.split("\n").length, 25);
   assert.ok(answer.endsWith("r1 OK\n"));
 });
 

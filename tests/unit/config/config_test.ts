@@ -102,6 +102,7 @@ Deno.test({
         timeoutS: 0,
         onInterrupted: "rerun",
         history: 10,
+        retentionMs: 0,
       },
     };
     assert.deepEqual(structuredClone(config), expected);
@@ -160,6 +161,7 @@ Deno.test({
         timeoutS: 900,
         onInterrupted: "fail",
         history: 0,
+        retentionMs: 0,
       },
     };
     assert.deepEqual(structuredClone(config), expected);
@@ -666,6 +668,18 @@ const ERRORS: [string, string, string][] = [
     '[execution]\nhistory = "10"\n',
     "config: [execution] history must be an integer",
   ],
+  ...["2 h", "1h30m", "-1s", "1.5s", "10S", "", "4294967296s"].map((
+    value,
+  ): [string, string, string] => [
+    `retention ${JSON.stringify(value)}`,
+    `[execution]\nretention = ${JSON.stringify(value)}\n`,
+    "config: [execution] retention must be a duration",
+  ]),
+  [
+    "a number for retention",
+    "[execution]\nretention = 3600\n",
+    "config: [execution] retention must be a duration",
+  ],
   [
     "max_connections 0",
     "[controller]\nmax_connections = 0\n",
@@ -932,4 +946,20 @@ Deno.test("loadConfig() checks the shell after the rest of the file", async () =
     path,
     "config: [execution] concurrency must be between 1 and 1024",
   );
+});
+
+Deno.test({
+  name:
+    "parseConfig() reads [execution] retention as a duration; 0 (default) keeps forever",
+  permissions: "none",
+  fn() {
+    const read = (value: string) =>
+      parseConfig(`[execution]\nretention = "${value}"\n`, "z.toml")
+        .execution.retentionMs;
+    assert.equal(parseConfig("", "z.toml").execution.retentionMs, 0);
+    assert.equal(read("2s"), 2000);
+    assert.equal(read("7d"), 604_800_000);
+    assert.equal(read("90"), 90_000);
+    assert.equal(read("0"), 0);
+  },
 });

@@ -4,7 +4,7 @@ import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
 import { statEntries, type StatInfo } from "../../../src/telemetry/stat.ts";
 
 /**
- * Keys 1–19 of protocol.md §6, then 21–23 of extensions.md §6 (key 20,
+ * Keys 1–19 of protocol.md §6, then 21–24 of extensions.md §6–§7 (key 20,
  * `jobs_recurring`, comes with recurring jobs), in the spec's order.
  */
 const SPEC_KEYS = [
@@ -30,6 +30,7 @@ const SPEC_KEYS = [
   "runs_recorded",
   "retries_scheduled",
   "execution_history",
+  "jobs_expired",
 ];
 
 const INFO: StatInfo = {
@@ -62,7 +63,7 @@ function exampleRegistry(): MetricsRegistry {
 
 Deno.test({
   name:
-    "statEntries() lists keys 1–19 of protocol.md §6, then 21–23 of extensions.md §6, in that order",
+    "statEntries() lists keys 1–19 of protocol.md §6, then 21–24 of extensions.md §6–§7, in that order",
   permissions: "none",
   fn() {
     const entries = statEntries({
@@ -71,6 +72,7 @@ Deno.test({
       uptimeNs: () => 0n,
       compaction: () => "idle",
       runsRecorded: () => 0,
+      jobsExpired: () => 0,
     });
     assert.deepEqual(entries.map(([key]) => key), SPEC_KEYS);
   },
@@ -78,7 +80,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "statEntries() renders as the STAT example of protocol.md §6, then keys 19 and 21–23",
+    "statEntries() renders as the STAT example of protocol.md §6, then keys 19 and 21–24",
   permissions: "none",
   fn() {
     const entries = statEntries({
@@ -87,6 +89,7 @@ Deno.test({
       uptimeNs: () => 60_000_000_000n,
       compaction: () => "idle",
       runsRecorded: () => 0,
+      jobsExpired: () => 0,
     });
     assert.equal(
       renderAnswer("r1", { kind: "stats", entries }),
@@ -112,6 +115,7 @@ r1 persistence_writable 1
 r1 runs_recorded 0
 r1 retries_scheduled 0
 r1 execution_history 10
+r1 jobs_expired 0
 r1 OK
 `,
     );
@@ -133,6 +137,7 @@ Deno.test({
       uptimeNs: 123n,
       compaction: "running",
       runs: 9,
+      expired: 4,
     };
     registry.gauge(
       "jobs",
@@ -162,6 +167,7 @@ Deno.test({
         uptimeNs: () => live.uptimeNs,
         compaction: () => live.compaction,
         runsRecorded: () => live.runs,
+        jobsExpired: () => live.expired,
       }));
     assert.deepEqual(read(), {
       uptime_ns: 123n,
@@ -186,6 +192,7 @@ Deno.test({
       runs_recorded: 9,
       retries_scheduled: 0,
       execution_history: 0,
+      jobs_expired: 4,
     });
     live.jobs.failed = 11;
     live.tcp = 1;
@@ -214,6 +221,7 @@ Deno.test({
       uptimeNs: () => 1n,
       compaction: () => "idle",
       runsRecorded: () => 0,
+      jobsExpired: () => 0,
     });
     const values = Object.fromEntries(entries);
     for (
