@@ -87,6 +87,19 @@ export function lockPath(logfile: string): string {
 }
 
 /**
+ * Opens `path` for reading and writing, creating it readable by its owner
+ * only (0600): a file the daemon cannot write fails here, at startup.
+ */
+export function openOwn(path: string): Promise<Deno.FsFile> {
+  return Deno.open(path, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+}
+
+/**
  * Takes the exclusive lock of a logfile for as long as the returned handle
  * is open; the lock file is created mode 0600 and never deleted.
  *
@@ -98,12 +111,7 @@ export async function lockLogfile(logfile: string): Promise<Disposable> {
   const path = lockPath(logfile);
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
+    file = await openOwn(path);
   } catch (error) {
     // Named by the logfile: its directory is what is missing or closed.
     throw new LogfileError(logfile, fsReason(error), { cause: error });

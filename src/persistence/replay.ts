@@ -1,5 +1,5 @@
 import type { Mutation } from "../domain/mutation.ts";
-import { compactionTempPath, ioFailure } from "./files.ts";
+import { compactionTempPath, ioFailure, openOwn } from "./files.ts";
 import { parseRecord } from "./record.ts";
 import { fsReason } from "../errors.ts";
 
@@ -84,12 +84,7 @@ export async function replayLogfileInto(
   let file: Deno.FsFile;
   try {
     // Opened for writing too: a file the daemon cannot append to fails here.
-    file = await Deno.open(path, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
+    file = await openOwn(path);
   } catch (error) {
     throw ioFailure(path, error);
   }

@@ -1,4 +1,4 @@
-/** How the accept loops of the TCP and HTTP servers treat a failed accept. */
+/** The accept loop of the TCP and HTTP servers, and how it treats a failed accept. */
 import { errorMessage } from "../errors.ts";
 
 /** Pause after `accept` failed for lack of descriptors or memory. */
@@ -23,4 +23,31 @@ const EXHAUSTION = /\(os error (24|23|105|12)\)/;
  */
 export function acceptPauseMs(error: unknown): number {
   return EXHAUSTION.test(errorMessage(error)) ? EXHAUSTED_PAUSE_MS : 0;
+}
+
+/**
+ * Accepts connections until the listener is closed, handing each to
+ * `serve`; a failed accept goes to `failed` with the pause
+ * {@link acceptPauseMs} chose, and the loop goes on after it.
+ */
+export async function acceptLoop(
+  listener: Deno.TcpListener,
+  serve: (conn: Deno.TcpConn) => void,
+  failed: (error: unknown, pauseMs: number) => void,
+): Promise<void> {
+  for (;;) {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (error instanceof Deno.errors.BadResource) return; // closed
+      const pauseMs = acceptPauseMs(error);
+      failed(error, pauseMs);
+      if (pauseMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+      continue;
+    }
+    serve(conn);
+  }
 }

@@ -1,7 +1,7 @@
 import { logger } from "../log.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import { formatAddr } from "../io.ts";
-import { acceptPauseMs } from "./_accept.ts";
+import { acceptLoop } from "./_accept.ts";
 import { createTlsContext, TlsServerConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -85,44 +85,42 @@ export class TcpServer implements AsyncDisposable {
     return this.#connections.size;
   }
 
-  async #accept(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (error instanceof Deno.errors.BadResource) return; // closed
-        const pauseMs = acceptPauseMs(error);
+  #accept(): Promise<void> {
+    return acceptLoop(
+      this.#listener,
+      (conn) => this.#serve(conn),
+      (error, pauseMs) => {
         const reason = errorMessage(error);
         if (pauseMs === 0) {
           // A peer that reset before its connection was accepted, say:
           // nothing to wait for, and the next client must not wait either.
           log.debug(`accept failed: ${reason}`, { reason });
-          continue;
+        } else {
+          log.error(`accept failed, retrying shortly: ${reason}`, { reason });
         }
-        log.error(`accept failed, retrying shortly: ${reason}`, { reason });
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        continue;
-      }
-      if (this.#connections.size >= this.#maxConnections) {
-        const peer = formatAddr(conn.remoteAddr);
-        log.warn(
-          `connection from ${peer} refused: ${this.#maxConnections} connections open`,
-          { peer },
-        );
-        conn.close();
-        continue;
-      }
-      conn.setNoDelay(true);
-      const connection = new Connection(
-        this.#tls ? new TlsServerConn(conn, this.#tls) : conn,
-        this.#context,
+      },
+    );
+  }
+
+  #serve(conn: Deno.TcpConn): void {
+    if (this.#connections.size >= this.#maxConnections) {
+      const peer = formatAddr(conn.remoteAddr);
+      log.warn(
+        `connection from ${peer} refused: ${this.#maxConnections} connections open`,
+        { peer },
       );
-      const served = connection.serve().finally(() =>
-        this.#connections.delete(connection)
-      );
-      this.#connections.set(connection, served);
+      conn.close();
+      return;
     }
+    conn.setNoDelay(true);
+    const connection = new Connection(
+      this.#tls ? new TlsServerConn(conn, this.#tls) : conn,
+      this.#context,
+    );
+    const served = connection.serve().finally(() =>
+      this.#connections.delete(connection)
+    );
+    this.#connections.set(connection, served);
   }
 
   /** Stops accepting and closes every connection. */

@@ -18,7 +18,7 @@ import {
 } from "./_http_types.ts";
 import { encodeResponse } from "./_http_write.ts";
 import { closeQuietly, formatAddr } from "../../io.ts";
-import { acceptPauseMs } from "../_accept.ts";
+import { acceptLoop } from "../_accept.ts";
 
 /** Where and under which limits the server listens. */
 export interface HttpServerOptions extends Partial<ConnectionLimits> {
@@ -116,37 +116,35 @@ export class HttpServer implements AsyncDisposable {
     return this.#connections.size;
   }
 
-  async #accept(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (error instanceof Deno.errors.BadResource) return; // closed
+  #accept(): Promise<void> {
+    return acceptLoop(
+      this.#listener,
+      (conn) => this.#serve(conn),
+      (error, pauseMs) => {
         this.counters.acceptErrors++;
-        const pauseMs = acceptPauseMs(error);
         if (pauseMs > 0) {
           this.#log.error(`http accept failed, retrying shortly: ${error}`);
-          await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
-        continue;
-      }
-      if (this.#connections.size >= this.#maxConnections) {
-        this.#refuse(conn);
-        continue;
-      }
-      this.counters.accepted++;
-      conn.setNoDelay(true);
-      const connection = new HttpConnection(conn, this.#handler, {
-        limits: this.#limits,
-        clock: this.#clock,
-        log: this.#log,
-      });
-      const served = connection.serve().finally(() =>
-        this.#connections.delete(connection)
-      );
-      this.#connections.set(connection, served);
+      },
+    );
+  }
+
+  #serve(conn: Deno.TcpConn): void {
+    if (this.#connections.size >= this.#maxConnections) {
+      this.#refuse(conn);
+      return;
     }
+    this.counters.accepted++;
+    conn.setNoDelay(true);
+    const connection = new HttpConnection(conn, this.#handler, {
+      limits: this.#limits,
+      clock: this.#clock,
+      log: this.#log,
+    });
+    const served = connection.serve().finally(() =>
+      this.#connections.delete(connection)
+    );
+    this.#connections.set(connection, served);
   }
 
   /** Answers 503 and closes (after a short drain, so the answer arrives). */
