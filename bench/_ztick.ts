@@ -58,6 +58,17 @@ export interface Ztick {
   stop(): Promise<void>;
 }
 
+/**
+ * `[telemetry]` of every daemon started from now on: export to this
+ * endpoint (`bench/main.ts --telemetry`), or none.
+ */
+let telemetryEndpoint: string | undefined;
+
+/** Turns OpenTelemetry export on (an endpoint) or off for later daemons. */
+export function exportTelemetryTo(endpoint: string | undefined): void {
+  telemetryEndpoint = endpoint;
+}
+
 /** Writes a config file and starts the daemon; resolves once it listens. */
 export async function startZtick(options: ZtickOptions): Promise<Ztick> {
   const dir = options.dir ?? await tempDir("ztick");
@@ -81,6 +92,11 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
         ? []
         : [`history = ${options.history}`]),
       ...(options.http ? ["[http]", `listen = "127.0.0.1:0"`] : []),
+      ...(telemetryEndpoint === undefined ? [] : [
+        "[telemetry]",
+        "enabled = true",
+        `endpoint = "${telemetryEndpoint}"`,
+      ]),
       "",
     ].join("\n"),
   );

@@ -6,6 +6,9 @@
  *     git worktree add /tmp/before <commit>
  *     deno run -A bench/ab.ts --a /tmp/before --b . --rounds 3 -- --only set,firing
  *
+ * `--b-flags "…"` adds bench options to B's runs only, so one checkout can
+ * be compared with itself: `--a . --b . --b-flags --telemetry`.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -26,11 +29,13 @@ const { values } = parseArgs({
     a: { type: "string" },
     b: { type: "string", default: "." },
     rounds: { type: "string", default: "3" },
+    "b-flags": { type: "string", default: "" },
   },
 });
 if (values.a === undefined) throw new Error("--a <checkout> is required");
 const sides = { A: values.a, B: values.b };
 const rounds = Number(values.rounds);
+const bFlags = values["b-flags"].split(" ").filter((flag) => flag !== "");
 const outDir = await Deno.makeTempDir({ prefix: "ztick-ab-" });
 const samples = { A: new Map<string, Figure>(), B: new Map<string, Figure>() };
 
@@ -43,7 +48,16 @@ for (let round = 1; round <= rounds; round++) {
     const out = `${outDir}/${side}${round}.json`;
     log(`round ${round}/${rounds}, ${side} (${dir})`);
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "bench", ...benchArgs, "--reps", "1", "--out", out],
+      args: [
+        "task",
+        "bench",
+        ...benchArgs,
+        ...(side === "B" ? bFlags : []),
+        "--reps",
+        "1",
+        "--out",
+        out,
+      ],
       cwd: dir,
       stdout: "null",
       stderr: "inherit",
@@ -80,7 +94,7 @@ function show(values: readonly number[] | undefined): string {
 }
 
 const lines = [
-  `| Figure | A: ${sides.A} | B: ${sides.B} | B/A |`,
+  `| Figure | A: ${sides.A} | B: ${[sides.B, ...bFlags].join(" ")} | B/A |`,
   "|---|---|---|---|",
 ];
 for (const [id, figure] of samples.B) {

@@ -9,7 +9,9 @@
  * `--reps N` (default 3), `--duration MS` (one throughput run, default
  * 1500), `--quick` (short smoke run), `--only a,b` (scenarios: ceiling,
  * set, fsync, firing, exec, scale), `--cpu-prof DIR` (profile the daemons
- * of firing, exec and scale, and the ztick SET runs), `--out FILE`.
+ * of firing, exec and scale, and the ztick SET runs), `--telemetry`
+ * (every daemon exports OpenTelemetry, every 5 s, to an OTLP receiver in
+ * the bench process that counts and discards), `--out FILE`.
  *
  * @module
  */
@@ -42,7 +44,8 @@ import { machineFacts, markdown, type MatrixRow } from "./_report.ts";
 import { Results, type Target } from "./_results.ts";
 import { measureScale } from "./_scale.ts";
 import { measureThroughput, type ThroughputTarget } from "./_throughput.ts";
-import { startZtick } from "./_ztick.ts";
+import { exportTelemetryTo, startZtick } from "./_ztick.ts";
+import { startOtlpReceiver } from "../tests/_helpers/otlp_receiver.ts";
 
 const SCENARIOS = ["ceiling", "set", "fsync", "firing", "exec", "scale"];
 const ENCODER = new TextEncoder();
@@ -75,12 +78,13 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     out: { type: "string" },
     "no-pin": { type: "boolean", default: false },
+    telemetry: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
   log(
-    "usage: deno task bench [--quick] [--scale N] [--reps N] [--duration MS] [--only ceiling,set,fsync,firing,exec,scale] [--cpu-prof DIR] [--no-pin] [--out FILE]",
+    "usage: deno task bench [--quick] [--scale N] [--reps N] [--duration MS] [--only ceiling,set,fsync,firing,exec,scale] [--cpu-prof DIR] [--no-pin] [--telemetry] [--out FILE]",
   );
   Deno.exit(0);
 }
@@ -148,6 +152,15 @@ async function quiet(scenario: string): Promise<void> {
 }
 const started = performance.now();
 const workDir = await tempDir("run");
+const collector = values.telemetry
+  ? startOtlpReceiver({ kind: "ok" }, { discard: true })
+  : undefined;
+exportTelemetryTo(collector?.endpoint);
+if (collector) {
+  results.note(
+    "Telemetry on: every daemon exports OTLP/HTTP to a receiver in the bench process (--telemetry).",
+  );
+}
 
 try {
   log(
@@ -490,4 +503,12 @@ try {
 } finally {
   await removeDir(workDir);
   await cleanUp();
+  if (collector) {
+    log(
+      `telemetry: ${collector.counted.requests} OTLP requests, ${
+        (collector.counted.bytes / 2 ** 20).toFixed(1)
+      } MiB received`,
+    );
+    await collector.close();
+  }
 }

@@ -1,7 +1,7 @@
 import type { Config } from "./config/config.ts";
 import type { Command } from "./domain/command.ts";
 import { errorMessage } from "./errors.ts";
-import { count, logger } from "./log.ts";
+import { count, exportLogs, logger } from "./log.ts";
 import { RunnerExecutor } from "./runners/mod.ts";
 import type { JobStore } from "./scheduler/job_store.ts";
 import type { Clock } from "./scheduler/ports.ts";
@@ -29,6 +29,14 @@ import { renderPrometheus } from "./telemetry/prometheus.ts";
 import { MetricsRegistry } from "./telemetry/registry.ts";
 import { requestCounter } from "./telemetry/requests.ts";
 import { statEntries } from "./telemetry/stat.ts";
+import { telemetrySink } from "./telemetry/logtape_sink.ts";
+import {
+  DISABLED_TELEMETRY,
+  EXPORT_TIMEOUT_MS,
+  type RequestTracer,
+  startTelemetry,
+  type Telemetry,
+} from "./telemetry/telemetry.ts";
 import type { StatEntry } from "./domain/result.ts";
 import { createApi } from "./server/http/api.ts";
 import type { HttpServer } from "./server/http/http_server.ts";
@@ -46,6 +54,7 @@ export interface DaemonOptions {
 interface DaemonParts {
   readonly config: Config;
   readonly registry: MetricsRegistry;
+  readonly telemetry: Telemetry;
   readonly throttle: FailureThrottle;
   /** Who may connect: replaced on SIGHUP. */
   readonly access: { current: Access };
@@ -77,8 +86,23 @@ export class Daemon implements AsyncDisposable {
     config: Config,
     options: DaemonOptions = {},
   ): Promise<Daemon> {
-    const startedMs = performance.now();
     const registry = new MetricsRegistry();
+    // First, so that the warnings of the steps after it are exported too.
+    const telemetry = await openTelemetry(config, registry);
+    try {
+      return await Daemon.#start(config, options, { registry, telemetry });
+    } catch (error) {
+      await closeTelemetry(telemetry);
+      throw error;
+    }
+  }
+
+  static async #start(
+    config: Config,
+    options: DaemonOptions,
+    { registry, telemetry }: Pick<DaemonParts, "registry" | "telemetry">,
+  ): Promise<Daemon> {
+    const startedMs = performance.now();
     const activity = new Activity(registry);
     const throttle = new FailureThrottle();
     const access = { current: await readAccess(config, registry, throttle) };
@@ -101,6 +125,7 @@ export class Daemon implements AsyncDisposable {
       registry,
       clock,
       stat,
+      tracer: telemetry,
     });
     scheduler.settleInterrupted();
     log.info(
@@ -113,6 +138,7 @@ export class Daemon implements AsyncDisposable {
       servers = listen(config, maxConnections, access, {
         scheduler,
         registry,
+        trace: tracerOf(telemetry),
         stat,
         activity,
         nowMs: () => Number(clock.nowNs() / 1_000_000n),
@@ -128,7 +154,7 @@ export class Daemon implements AsyncDisposable {
     log.info(`listening on ${formatAddr(server.addr)}`);
     if (http) log.info(`HTTP listening on ${formatAddr(http.addr)}`);
     const parts = { config, registry, throttle, access, scheduler, journal };
-    return new Daemon({ ...parts, lock, server, http, executor });
+    return new Daemon({ ...parts, telemetry, lock, server, http, executor });
   }
 
   /**
@@ -140,6 +166,7 @@ export class Daemon implements AsyncDisposable {
    */
   async reload(): Promise<void> {
     const { config, registry, throttle, server, scheduler } = this.#parts;
+    const trace = tracerOf(this.#parts.telemetry);
     const { controller } = config;
     const what = [
       ...(controller.authFile !== undefined ? ["auth file"] : []),
@@ -152,7 +179,10 @@ export class Daemon implements AsyncDisposable {
     try {
       const access = await readAccess(config, registry, throttle);
       try {
-        server.reload(contextOf(scheduler, access, registry), access.tls);
+        server.reload(
+          contextOf(scheduler, access, { metrics: registry, trace }),
+          access.tls,
+        );
       } catch (error) {
         throw tlsError(error);
       }
@@ -176,7 +206,9 @@ export class Daemon implements AsyncDisposable {
 
   /**
    * Stops accepting and closes connections, lets running executions finish
-   * for up to 5 s, then flushes the logfile (spec: runners.md §1).
+   * for up to 5 s, flushes the logfile, then exports what telemetry holds,
+   * waiting at most its 2 s timeout (spec: runners.md §1,
+   * configuration.md §6).
    */
   stop(graceMs = 5000): Promise<void> {
     const { server, http, scheduler, executor, journal, lock } = this.#parts;
@@ -186,6 +218,7 @@ export class Daemon implements AsyncDisposable {
       executor[Symbol.dispose]();
       await journal.close();
       lock?.[Symbol.dispose]();
+      await closeTelemetry(this.#parts.telemetry);
     })();
     return this.#stopping;
   }
@@ -225,11 +258,13 @@ function buildScheduler(
     registry: MetricsRegistry;
     clock: Clock;
     stat: () => readonly StatEntry[];
+    tracer: Telemetry;
   },
 ): Scheduler {
   return new Scheduler({
     ...state,
     clock: sources.clock,
+    tracer: sources.tracer,
     timer: SYSTEM_TIMER,
     metrics: sources.registry,
     stat: sources.stat,
@@ -244,6 +279,8 @@ function buildScheduler(
 interface FrontDoors {
   readonly scheduler: Scheduler;
   readonly registry: MetricsRegistry;
+  /** Spans of requests; none when telemetry is off. */
+  readonly trace: RequestTracer | undefined;
   readonly stat: () => readonly StatEntry[];
   readonly activity: Activity;
   readonly nowMs: () => number;
@@ -256,8 +293,11 @@ function listen(
   access: { current: Access },
   doors: FrontDoors,
 ): { server: TcpServer; http: HttpServer | undefined } {
-  const { scheduler, registry } = doors;
-  const context = contextOf(scheduler, access.current, registry);
+  const { scheduler, registry, trace } = doors;
+  const context = contextOf(scheduler, access.current, {
+    metrics: registry,
+    trace,
+  });
   const server = listenTcp(config, maxConnections, access.current.tls, context);
   try {
     const http = listenHttp(
@@ -276,6 +316,7 @@ function listen(
             nowMs: doors.nowMs,
           }),
         metrics: registry,
+        ...(trace !== undefined ? { trace } : {}),
         version: VERSION,
       }),
     );
@@ -290,12 +331,53 @@ function listen(
 function contextOf(
   scheduler: Scheduler,
   access: Access,
-  metrics: MetricsRegistry,
+  { metrics, trace }: {
+    metrics: MetricsRegistry;
+    trace: RequestTracer | undefined;
+  },
 ): ConnectionContext {
   return {
-    execute: (command: Command, namespace: string) =>
-      scheduler.commands.execute(command, namespace),
+    execute: (command: Command, namespace: string, span?: string) =>
+      scheduler.commands.execute(command, namespace, span),
     count: requestCounter(metrics),
     ...(access.auth ? { auth: access.auth } : {}),
+    ...(trace !== undefined ? { trace } : {}),
   };
+}
+
+/**
+ * Starts OpenTelemetry export when `[telemetry] enabled = true`: the SDK
+ * is loaded then and only then, and log records at warn and above are
+ * exported from now on (spec: configuration.md §6).
+ */
+async function openTelemetry(
+  config: Config,
+  registry: MetricsRegistry,
+): Promise<Telemetry> {
+  const { enabled, endpoint, serviceName, flushIntervalMs } = config.telemetry;
+  if (!enabled || endpoint === undefined) return DISABLED_TELEMETRY;
+  const debug = logger("telemetry");
+  const telemetry = await startTelemetry({
+    endpoint,
+    serviceName,
+    serviceVersion: VERSION,
+    flushIntervalMs,
+    registry,
+    startedMs: Date.now(),
+    debug: (message) => debug.debug(message),
+  });
+  exportLogs(telemetrySink(telemetry));
+  return telemetry;
+}
+
+/** Stops exporting logs, then flushes what telemetry holds (at most 2 s). */
+async function closeTelemetry(telemetry: Telemetry): Promise<void> {
+  if (!telemetry.enabled) return;
+  exportLogs(undefined);
+  await telemetry.shutdown(EXPORT_TIMEOUT_MS);
+}
+
+/** The front doors' tracer: none at all when telemetry is off. */
+function tracerOf(telemetry: Telemetry): RequestTracer | undefined {
+  return telemetry.enabled ? telemetry : undefined;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  compareLogLevel,
   configureSync,
   getJsonLinesFormatter,
   getLogger,
@@ -14,6 +15,7 @@ import {
   type LogRecord,
   resetSync,
   type Sink,
+  withFilter,
 } from "@logtape/logtape";
 import { writeAllSync } from "./io.ts";
 
@@ -276,22 +278,54 @@ export function stderrSink(format: LogFormat = "text"): Sink {
   };
 }
 
+/** The sinks in force: `[log]`'s, and the telemetry export's. */
+const logging: { level: LevelName; sink: Sink | undefined; exported?: Sink } = {
+  level: "off",
+  sink: undefined,
+};
+
 /**
  * Routes every `ztick` logger to `sink` at `level` and above; `off` writes
- * nothing. Replaces any earlier set-up.
+ * nothing. Replaces any earlier set-up, keeping {@link exportLogs}'s sink.
  */
 export function setUpLogging(
   level: LevelName,
   sink: Sink = stderrSink(),
 ): void {
+  logging.level = level;
+  logging.sink = sink;
+  configureLogging();
+}
+
+/**
+ * Also hands every record at warn and above to `sink` (OpenTelemetry
+ * export), whatever `[log] level` says; `undefined` stops it (spec:
+ * observability.md §2).
+ */
+export function exportLogs(sink: Sink | undefined): void {
+  if (sink === undefined) delete logging.exported;
+  else logging.exported = sink;
+  configureLogging();
+}
+
+function configureLogging(): void {
   resetSync();
   setups++;
-  if (level === "off") return;
+  const { level, sink, exported } = logging;
+  const sinks: Record<string, Sink> = {};
+  let lowest: LogLevel = "warning";
+  if (level !== "off" && sink !== undefined) {
+    lowest = toLogTape(level);
+    sinks.main = exported === undefined ? sink : withFilter(sink, lowest);
+    if (compareLogLevel(lowest, "warning") > 0) lowest = "warning";
+  }
+  if (exported !== undefined) sinks.exported = exported;
+  if (Object.keys(sinks).length === 0) return;
   configureSync({
     reset: true,
-    sinks: { main: sink },
+    sinks,
     loggers: [
-      { category: ["ztick"], lowestLevel: toLogTape(level), sinks: ["main"] },
+      { category: ["ztick"], lowestLevel: lowest, sinks: Object.keys(sinks) },
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
     ],
   });

@@ -46,7 +46,7 @@ export interface HttpOptions {
  */
 export async function runHttp(
   runner: HttpRunner,
-  { job, signal }: Execution,
+  { job, signal, traceparent }: Execution,
   options: HttpOptions,
 ): Promise<Outcome> {
   using limit = deadline(
@@ -57,12 +57,13 @@ export async function runHttp(
   const withBody = runner.method === "POST" || runner.method === "PUT";
   const body = withBody ? httpBody(job) : undefined;
   const target = options.client?.target(runner.url);
+  const headers = requestHeaders(options.version, traceparent);
   try {
     const status = target === undefined
-      ? await fetchStatus(runner, body, options.version, limit.signal)
+      ? await fetchStatus(runner, body, headers, limit.signal)
       : await options.client!.send(
         target,
-        encodeRequest(runner, target, body, options.version),
+        encodeRequest(runner, target, body, headers),
         limit.signal,
       );
     const detail = httpDetail(status);
@@ -84,16 +85,29 @@ export async function runHttp(
   }
 }
 
+/**
+ * `User-Agent`, and the execution span's `traceparent` when telemetry is on
+ * (spec: runners.md §5, observability.md §2).
+ */
+function requestHeaders(
+  version: string,
+  traceparent: string | undefined,
+): [string, string][] {
+  const headers: [string, string][] = [["User-Agent", `ztick/${version}`]];
+  if (traceparent !== undefined) headers.push(["traceparent", traceparent]);
+  return headers;
+}
+
 /** The request as bytes: head, then the JSON body of POST and PUT. */
 function encodeRequest(
   runner: HttpRunner,
   target: Http1Target,
   body: string | undefined,
-  version: string,
+  headers: readonly [string, string][],
 ): Uint8Array {
-  const head =
-    `${runner.method} ${target.path} HTTP/1.1\r\nHost: ${target.host}` +
-    `\r\nUser-Agent: ztick/${version}\r\n`;
+  let head =
+    `${runner.method} ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   if (body === undefined) return ENCODER.encode(`${head}\r\n`);
   const bytes = ENCODER.encode(body);
   const headBytes = ENCODER.encode(
@@ -109,14 +123,14 @@ function encodeRequest(
 async function fetchStatus(
   runner: HttpRunner,
   body: string | undefined,
-  version: string,
+  headers: readonly [string, string][],
   signal: AbortSignal,
 ): Promise<number> {
-  const headers: Record<string, string> = { "User-Agent": `ztick/${version}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const sent = new Headers(headers);
+  if (body !== undefined) sent.set("Content-Type", "application/json");
   const response = await fetch(runner.url, {
     method: runner.method,
-    headers,
+    headers: sent,
     redirect: "manual",
     signal,
     ...(body !== undefined ? { body } : {}),

@@ -6,7 +6,7 @@ import { compareBytes, type Rule } from "../domain/rule.ts";
 import { BinaryHeap } from "../heap.ts";
 import type { Failure, Result, StatEntry } from "../domain/result.ts";
 import type { JobStore } from "./job_store.ts";
-import type { Counter, Journal, Metrics } from "./ports.ts";
+import type { Counter, Journal, Metrics, TraceParent } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
 /** Which jobs `listJobs` returns (spec: http-api.md §4, `GET /jobs`). */
@@ -63,11 +63,18 @@ export class Commands {
     this.#removed = options.metrics.counter("jobs_removed_total");
   }
 
-  /** Applies one command for a client bound to `namespace`. */
-  execute(command: Command, namespace: string = ANY_NAMESPACE): Result {
+  /**
+   * Applies one command for a client bound to `namespace`; `span` is the
+   * request's span, kept with a job it sets.
+   */
+  execute(
+    command: Command,
+    namespace: string = ANY_NAMESPACE,
+    span?: TraceParent,
+  ): Result {
     switch (command.kind) {
       case "set":
-        return this.set(command.jobId, command.executionNs, namespace);
+        return this.set(command.jobId, command.executionNs, namespace, span);
       case "get":
         return this.get(command.jobId, namespace);
       case "query":
@@ -87,12 +94,21 @@ export class Commands {
     }
   }
 
-  /** SET: creates or replaces a job, status `planned`. */
-  set(jobId: string, executionNs: bigint, namespace: string): Result {
+  /**
+   * SET: creates or replaces a job, status `planned`; `span` is the span of
+   * the request, linked from the job's executions.
+   */
+  set(
+    jobId: string,
+    executionNs: bigint,
+    namespace: string,
+    span?: TraceParent,
+  ): Result {
     if (!isInside(namespace, jobId)) return outside(jobId);
     if (!this.#journal.writable) return READ_ONLY;
     const store = this.#store;
     const { entry, previous } = store.putJob(jobId, executionNs, "planned");
+    if (span !== undefined) entry.setSpan = span;
     const job: Job = { id: entry.id, executionNs, status: "planned" };
     const committed = this.#record({ kind: "set", job }, () => {
       if (!store.isCurrent(entry)) return;

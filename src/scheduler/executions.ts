@@ -9,16 +9,19 @@ import { jobValue, NO_RULE, Outcomes, type Ran } from "./outcomes.ts";
 import type {
   Clock,
   Counter,
+  ExecutionSpan,
   Executor,
   Histogram,
   Journal,
   Metrics,
   Outcome,
+  Tracer,
 } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
 const log = logger("scheduler");
 const NS_PER_SECOND = 1e9;
+const NS_PER_MS = 1e6;
 /** How much of a failed process's stderr its warn line shows. */
 const STDERR_LOGGED = 200;
 
@@ -38,7 +41,13 @@ export interface ExecutionsOptions {
   readonly onInterrupted: "rerun" | "fail";
   /** Uniform in [0, 1): the jitter of retry delays (spec: extensions.md §2). */
   readonly random: () => number;
+  /** Spans of executions; none unless telemetry is on. */
+  readonly tracer?: Tracer;
 }
+
+const NO_SPAN: ExecutionSpan = { traceparent: undefined, end() {} };
+/** The tracer when telemetry is off: no span, no cost. */
+const UNTRACED: Tracer = { startExecution: () => NO_SPAN };
 
 /** An execution waiting for a free slot. */
 type Queued = Ran;
@@ -68,12 +77,17 @@ export class Executions {
   readonly #series = new Map<RunnerKind, RunnerSeries>();
   readonly #noRule: Counter;
   readonly #lag: Histogram;
+  /** Due time to the end of a successful execution (OTLP only). */
+  readonly #dueToEnd: Histogram;
+  readonly #tracer: Tracer;
   readonly #outcomes: Outcomes;
 
   constructor(options: ExecutionsOptions) {
     this.#options = options;
     this.#noRule = options.metrics.counter("no_rule_total");
     this.#lag = options.metrics.histogram("schedule_lag_seconds");
+    this.#dueToEnd = options.metrics.histogram("execution_duration_ms");
+    this.#tracer = options.tracer ?? UNTRACED;
     this.#outcomes = new Outcomes({
       ...options,
       requeue: (entry) => this.#interrupted.push(entry),
@@ -206,7 +220,10 @@ export class Executions {
     const shutdown = new AbortController();
     this.#running.add(shutdown);
     const startedNs = clock.nowNs();
-    this.#lag.observe(Number(startedNs - job.executionNs) / NS_PER_SECOND);
+    const lagNs = Number(startedNs - job.executionNs);
+    this.#lag.observe(lagNs / NS_PER_SECOND);
+    const span = this.#startSpan(queued, lagNs / NS_PER_MS);
+    const { traceparent } = span;
     let outcome: Outcome;
     try {
       using limit = deadline(
@@ -214,7 +231,8 @@ export class Executions {
         timeoutMs,
         () => new TimeoutError(timeoutMs),
       );
-      outcome = await executor.execute({ job, rule, signal: limit.signal });
+      const { signal } = limit;
+      outcome = await executor.execute({ job, rule, signal, traceparent });
       if (!outcome.ok && limit.signal.reason instanceof TimeoutError) {
         outcome = { ...outcome, detail: DETAIL.timeout };
       }
@@ -228,11 +246,27 @@ export class Executions {
     const series = this.#seriesOf(rule.runner.kind);
     (outcome.ok ? series.executed : series.failed).add();
     series.duration.observe(Number(endedNs - startedNs) / NS_PER_SECOND);
+    if (outcome.ok) {
+      this.#dueToEnd.observe(Number(endedNs - job.executionNs) / NS_PER_MS);
+    }
+    span.end(outcome.ok ? "executed" : "failed", outcome.detail);
     this.#finish(queued, outcome);
     if (this.#recording) {
       this.#outcomes.finished(queued, { outcome, startedNs, endedNs });
     }
     this.#pump();
+  }
+
+  /** The `ztick.execution` span of an execution starting now. */
+  #startSpan({ entry, job, rule }: Queued, lagMs: number): ExecutionSpan {
+    return this.#tracer.startExecution({
+      jobId: job.id,
+      ruleId: rule.id,
+      runner: rule.runner.kind,
+      attempt: job.attempt ?? 1,
+      lagMs,
+      setSpan: entry.setSpan,
+    });
   }
 
   /** Logs how an execution ended. */

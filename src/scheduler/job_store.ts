@@ -5,6 +5,7 @@ import { isSameRun, type Run, withRun } from "../domain/run.ts";
 import { BinaryHeap } from "../heap.ts";
 import { FailedRuns, type IndexedRun } from "./failed_runs.ts";
 import { JobTable } from "./job_table.ts";
+import type { TraceParent } from "./ports.ts";
 
 /**
  * A job's kept runs, oldest first (spec: extensions.md §3). The versions of
@@ -28,6 +29,11 @@ export interface JobEntry extends Job {
   readonly seq: number;
   /** Added when the job is first triggered or gets a run; kept by SETs. */
   history?: RunHistory;
+  /**
+   * The span of the SET that scheduled it, while telemetry is on; kept by
+   * retries, in memory only (observability.md §2).
+   */
+  setSpan?: TraceParent;
 }
 
 /** What a store keeps besides its contents. */

@@ -153,6 +153,7 @@ export class Outcomes {
     const delayMs = retryDelayMs(rule.options, failed, random());
     const executionNs = endedNs + BigInt(Math.floor(delayMs * NS_PER_MS));
     const next = store.putJob(entry.id, executionNs, "planned", attempt).entry;
+    if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
     log.info(
       `job ${entry.id} attempt ${failed} failed, attempt ${attempt} in ${
         Math.round(delayMs)

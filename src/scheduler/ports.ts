@@ -43,6 +43,11 @@ export interface Execution {
   readonly rule: Rule;
   /** Aborts on timeout or shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * The W3C `traceparent` of the execution's span, for runners that pass
+   * it on (http); absent when telemetry is off (observability.md §2).
+   */
+  readonly traceparent?: TraceParent | undefined;
 }
 
 /**
@@ -81,11 +86,15 @@ export type CounterName =
   | "compactions_total"
   | "auth_failures_total";
 
-/** The histograms of observability.md §1, without the `ztick_` prefix. */
+/**
+ * The histograms of observability.md §1, without the `ztick_` prefix, and
+ * `execution_duration_ms`, one of ztick's seven OTLP names (§2).
+ */
 export type HistogramName =
   | "execution_duration_seconds"
   | "schedule_lag_seconds"
-  | "journal_commit_duration_seconds";
+  | "journal_commit_duration_seconds"
+  | "execution_duration_ms";
 
 /** One series of a counter. */
 export interface Counter {
@@ -105,4 +114,40 @@ export interface Histogram {
 export interface Metrics {
   counter(name: CounterName, labels?: Labels): Counter;
   histogram(name: HistogramName, labels?: Labels): Histogram;
+}
+
+/**
+ * A span's W3C trace context as its `traceparent` value,
+ * `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`: how a job keeps
+ * the span of the SET that scheduled it, and how an execution hands its
+ * own span to the runner.
+ */
+export type TraceParent = string;
+
+/** What an execution's span says when it starts (observability.md §2). */
+export interface ExecutionTrace {
+  readonly jobId: string;
+  readonly ruleId: string;
+  readonly runner: string;
+  readonly attempt: number;
+  /** Due time to start, in milliseconds. */
+  readonly lagMs: number;
+  /** The span of the SET that scheduled the job, when set since start. */
+  readonly setSpan: TraceParent | undefined;
+}
+
+/** An execution's span, ended once. */
+export interface ExecutionSpan {
+  /** The span's context for the runner; `undefined` when not traced. */
+  readonly traceparent: TraceParent | undefined;
+  end(outcome: "executed" | "failed", detail: string): void;
+}
+
+/**
+ * Where executions are traced: one `ztick.execution` span each, linked to
+ * the SET's span (spec: observability.md §2). The daemon plugs in
+ * OpenTelemetry, or a tracer that does nothing.
+ */
+export interface Tracer {
+  startExecution(trace: ExecutionTrace): ExecutionSpan;
 }

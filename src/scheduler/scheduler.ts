@@ -5,7 +5,14 @@ import type { Result, StatEntry } from "../domain/result.ts";
 import { Commands } from "./commands.ts";
 import { Executions } from "./executions.ts";
 import type { JobStore } from "./job_store.ts";
-import type { Clock, Executor, Journal, Metrics, Timer } from "./ports.ts";
+import type {
+  Clock,
+  Executor,
+  Journal,
+  Metrics,
+  Timer,
+  Tracer,
+} from "./ports.ts";
 import { Retention } from "./retention.ts";
 import { UndoLog } from "./undo_log.ts";
 import { Wakeup } from "./wakeup.ts";
@@ -31,6 +38,8 @@ export interface SchedulerOptions {
   readonly random?: () => number;
   /** Finished one-shot jobs are removed after this long; 0 (default) = never. */
   readonly retentionMs?: number;
+  /** Spans of executions (observability.md §2); none unless given. */
+  readonly tracer?: Tracer;
 }
 
 /** Counts STAT reports about jobs, rules and executions. */

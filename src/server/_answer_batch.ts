@@ -2,6 +2,7 @@ import { errorMessage } from "../errors.ts";
 import { logger } from "../log.ts";
 import { errorAnswer } from "../protocol/answer.ts";
 import type { CountRequest, RequestName } from "../telemetry/requests.ts";
+import type { RequestSpan } from "../telemetry/telemetry.ts";
 
 const log = logger("server");
 
@@ -18,6 +19,8 @@ export class AnswerBatch {
   readonly #waitIds: string[] = [];
   readonly #waitCommands: RequestName[] = [];
   readonly #waitGroups: Promise<void>[] = [];
+  /** Per mutation, when telemetry is on: its request's span. */
+  #waitSpans: (RequestSpan | undefined)[] | undefined;
   /** The groups, each once per run of records sharing it. */
   readonly #groups: Promise<void>[] = [];
 
@@ -30,13 +33,17 @@ export class AnswerBatch {
     this.chars += text.length;
   }
 
-  /** Adds an answer that holds until `committed` settles. */
+  /** Adds an answer that holds until `committed` settles; then `span` ends. */
   addCommitted(
     text: string,
     requestId: string,
     command: RequestName,
     committed: Promise<void>,
+    span?: RequestSpan,
   ): void {
+    if (span !== undefined) {
+      (this.#waitSpans ??= [])[this.#waitGroups.length] = span;
+    }
     this.#waitIndexes.push(this.texts.length);
     this.#waitIds.push(requestId);
     this.#waitCommands.push(command);
@@ -62,6 +69,7 @@ export class AnswerBatch {
     for (let i = 0; i < this.#waitGroups.length; i++) {
       const group = this.#waitGroups[i]!;
       this.#count?.(this.#waitCommands[i]!, !failed.has(group));
+      this.#waitSpans?.[i]?.end(!failed.has(group));
       if (!failed.has(group)) continue;
       const requestId = this.#waitIds[i]!;
       const reason = `not persisted: ${errorMessage(failed.get(group))}`;

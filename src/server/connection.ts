@@ -9,6 +9,8 @@ import {
 } from "../protocol/answer.ts";
 import { type Frame, LineSplitter } from "../protocol/framing.ts";
 import type { CountRequest } from "../telemetry/requests.ts";
+import type { RequestTracer } from "../telemetry/telemetry.ts";
+import type { TraceParent } from "../scheduler/ports.ts";
 import { parseRequest, type Request } from "../protocol/request.ts";
 import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
@@ -31,12 +33,17 @@ const ENCODER = new TextEncoder();
 
 /** What a connection asks of the rest of the daemon. */
 export interface ConnectionContext {
-  /** Applies a command for a client bound to `namespace` (the command layer). */
-  execute(command: Command, namespace: string): Result;
+  /**
+   * Applies a command for a client bound to `namespace` (the command
+   * layer); `span` is the request's span, kept with a job a SET schedules.
+   */
+  execute(command: Command, namespace: string, span?: TraceParent): Result;
   /** Authentication; absent when it is off (spec: protocol.md §9). */
   readonly auth?: Authenticator;
   /** Counts answered requests (`ztick_requests_total`). */
   readonly count?: CountRequest;
+  /** One span per request counted; absent when telemetry is off. */
+  readonly trace?: RequestTracer;
 }
 
 /**
@@ -241,15 +248,19 @@ export class Connection {
       fields: { request: requestId },
     }));
     if (command.kind === "set") warnOfEarlySet(requestId, command, log);
+    const name = INSTRUCTIONS[command.kind];
+    const span = this.#context.trace?.startRequest(name, requestId);
     let result: Result;
     try {
-      result = this.#context.execute(command, namespace);
+      const link = command.kind === "set" ? span?.traceparent : undefined;
+      result = this.#context.execute(command, namespace, link);
     } catch (error) {
       const reason = errorMessage(error);
       log.error(`request ${requestId}: ${reason}`, {
         request: requestId,
         reason,
       });
+      span?.end(false);
       answers.add(errorAnswer(requestId));
       return false;
     }
@@ -262,11 +273,11 @@ export class Connection {
       });
     }
     const text = renderAnswer(requestId, result);
-    const name = INSTRUCTIONS[command.kind];
     if (result.kind === "done") {
-      answers.addCommitted(text, requestId, name, result.committed);
+      answers.addCommitted(text, requestId, name, result.committed, span);
     } else {
       this.#context.count?.(name, !isFailure(result));
+      span?.end(!isFailure(result));
       answers.add(text);
     }
     return false;
@@ -295,7 +306,9 @@ export class Connection {
   ): Promise<HangUp> {
     const { remoteAddr } = this.#conn;
     const ip = "hostname" in remoteAddr ? remoteAddr.hostname : this.#peer;
+    const span = this.#context.trace?.startRequest("AUTH", undefined);
     const outcome = await auth.verify(secret, ip, this.#closing?.signal);
+    span?.end(outcome.kind === "accepted");
     if (outcome.kind !== "accepted") {
       const peer = this.#peer;
       if (outcome.kind === "refused") {

@@ -27,8 +27,10 @@ export interface MetricInfo {
   readonly type: "counter" | "gauge" | "histogram";
   readonly help: string;
   readonly labels: readonly string[];
-  /** Upper bounds in seconds, histograms only. */
+  /** Upper bounds in the metric's unit (seconds unless named `_ms`), histograms only. */
   readonly buckets?: readonly number[];
+  /** Exported to OpenTelemetry only, not on `/metrics` (observability.md §2). */
+  readonly otlpOnly?: true;
 }
 
 const LAG_BUCKETS = [
@@ -74,7 +76,7 @@ const COMMIT_BUCKETS = [
   0.1,
 ];
 
-/** The catalogue, in the order `/metrics` lists it. */
+/** The catalogue, in the order `/metrics` and OTLP list it. */
 export const METRICS: { readonly [N in MetricName]: MetricInfo } = {
   "build_info": { type: "gauge", help: "Product version", labels: ["version"] },
   "uptime_seconds": {
@@ -181,5 +183,12 @@ export const METRICS: { readonly [N in MetricName]: MetricInfo } = {
     type: "gauge",
     help: "Resident memory of the daemon",
     labels: [],
+  },
+  "execution_duration_ms": {
+    type: "histogram",
+    help: "From the job's execution time to the end of a successful execution",
+    labels: [],
+    buckets: DURATION_BUCKETS.map((seconds) => seconds * 1000),
+    otlpOnly: true,
   },
 };

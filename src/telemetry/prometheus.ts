@@ -4,13 +4,10 @@
  *
  * @module
  */
-import type { Labels } from "../scheduler/ports.ts";
+import type { CounterName, HistogramName, Labels } from "../scheduler/ports.ts";
 import { type MetricName, METRICS } from "./catalog.ts";
-import type {
-  CounterSeries,
-  HistogramSeries,
-  MetricsRegistry,
-} from "./registry.ts";
+import type { MetricsRegistry } from "./registry.ts";
+import { counterSamples, histogramSamples } from "./series.ts";
 
 /** The `Content-Type` of `GET /metrics`. */
 export const PROMETHEUS_CONTENT_TYPE =
@@ -39,11 +36,12 @@ export const PROMETHEUS_CONTENT_TYPE =
 export function renderPrometheus(registry: MetricsRegistry): string {
   let text = "";
   for (const name of Object.keys(METRICS) as MetricName[]) {
-    const { type, help } = METRICS[name];
+    const { type, help, otlpOnly } = METRICS[name];
+    if (otlpOnly) continue;
     const full = `ztick_${name}`;
     text += `# HELP ${full} ${help}\n# TYPE ${full} ${type}\n`;
     if (type === "counter") {
-      for (const series of counterSeries(registry, name)) {
+      for (const series of counterSamples(registry, name as CounterName)) {
         text += `${full}${labels(series.labels)} ${series.value}\n`;
       }
     } else if (type === "gauge") {
@@ -64,7 +62,7 @@ function histogram(
 ): string {
   const bounds = METRICS[name].buckets ?? [];
   let text = "";
-  for (const series of histogramSeries(registry, name, bounds)) {
+  for (const series of histogramSamples(registry, name as HistogramName)) {
     let cumulative = 0;
     for (let i = 0; i <= bounds.length; i++) {
       cumulative += series.bucketCounts[i]!;
@@ -75,37 +73,6 @@ function histogram(
     text += `${full}_count${labels(series.labels)} ${series.count}\n`;
   }
   return text;
-}
-
-type Counted = Pick<CounterSeries, "labels" | "value">;
-type Observed = Pick<
-  HistogramSeries,
-  "labels" | "bucketCounts" | "sum" | "count"
->;
-
-/**
- * A counter's series; for a counter without labels that has not counted
- * yet, one at zero, so that such a metric has a sample from the start.
- */
-function counterSeries(
-  registry: MetricsRegistry,
-  name: MetricName,
-): readonly Counted[] {
-  const series = registry.counterSeries(name as never);
-  if (series.length > 0 || METRICS[name].labels.length > 0) return series;
-  return [{ labels: {}, value: 0 }];
-}
-
-/** A histogram's series; as {@link counterSeries}, one empty if need be. */
-function histogramSeries(
-  registry: MetricsRegistry,
-  name: MetricName,
-  bounds: readonly number[],
-): readonly Observed[] {
-  const series = registry.histogramSeries(name as never);
-  if (series.length > 0 || METRICS[name].labels.length > 0) return series;
-  const bucketCounts = new Array<number>(bounds.length + 1).fill(0);
-  return [{ labels: {}, bucketCounts, sum: 0, count: 0 }];
 }
 
 /** `{a="1",b="2"}`, values escaped; `""` without labels. */

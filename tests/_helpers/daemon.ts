@@ -22,6 +22,12 @@ export interface TestDaemonOptions {
   readonly clock?: Clock;
   /** Also serve the HTTP API (`[http] listen = "127.0.0.1:0"`). */
   readonly http?: boolean;
+  /** `[telemetry] enabled = true` with this endpoint (and interval, 100 ms). */
+  readonly telemetry?: {
+    readonly endpoint: string;
+    readonly serviceName?: string;
+    readonly flushIntervalMs?: number;
+  };
 }
 
 /** A daemon started in this process on a free loopback port. */
@@ -63,7 +69,14 @@ export function testConfig(
       framerate: 512,
       compressionIntervalS: options.compressionIntervalS ?? 0,
     },
-    telemetry: { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
+    telemetry: options.telemetry
+      ? {
+        enabled: true,
+        endpoint: options.telemetry.endpoint,
+        serviceName: options.telemetry.serviceName ?? "ztick",
+        flushIntervalMs: options.telemetry.flushIntervalMs ?? 100,
+      }
+      : { enabled: false, serviceName: "ztick", flushIntervalMs: 5000 },
     http: options.http
       ? { listen: { hostname: "127.0.0.1", port: 0, text: "127.0.0.1:0" } }
       : {},

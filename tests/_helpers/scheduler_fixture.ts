@@ -6,7 +6,7 @@ import { renderAnswer } from "../../src/protocol/answer.ts";
 import { parseRequest } from "../../src/protocol/request.ts";
 import { formatRecord } from "../../src/persistence/record.ts";
 import { JobStore } from "../../src/scheduler/job_store.ts";
-import type { Journal, Outcome } from "../../src/scheduler/ports.ts";
+import type { Journal, Outcome, Tracer } from "../../src/scheduler/ports.ts";
 import { Scheduler } from "../../src/scheduler/scheduler.ts";
 import { SYSTEM_TIMER } from "../../src/system_time.ts";
 import { MetricsRegistry } from "../../src/telemetry/registry.ts";
@@ -86,6 +86,7 @@ export function fixture(
     history?: number;
     onInterrupted?: "rerun" | "fail";
     timeoutMs?: number;
+    tracer?: Tracer;
   } = {},
 ): Fixture {
   const clock = new ManualClock(T0);
@@ -107,6 +108,7 @@ export function fixture(
     timeoutMs: options.timeoutMs ?? 0,
     onInterrupted: options.onInterrupted ?? "rerun",
     random: options.random ?? (() => 0.05),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   return {
     clock,

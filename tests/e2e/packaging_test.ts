@@ -97,10 +97,22 @@ Deno.test("deno.lock and deno.json imports hold only the daemon's packages; dev.
   // `deno task` installs every npm package of deno.lock first, so a test's
   // package there would be downloaded by `deno task start` too.
   const lock = JSON.parse(await Deno.readTextFile(`${ROOT}deno.lock`));
-  const daemon = ["@logtape/logtape@2.4.2", "smol-toml@1.9.1"];
+  // OpenTelemetry (issue 13): the SDK, loaded only when telemetry is on.
+  const otel = [
+    "api@1.10.0",
+    "core@3.1.0",
+    "otlp-exporter-base@0.301.0",
+    "otlp-transformer@0.301.0",
+    "resources@3.1.0",
+    "sdk-logs@3.1.0",
+    "sdk-metrics@3.1.0",
+    "sdk-trace@3.1.0",
+  ].map((name) => `@opentelemetry/${name}`);
+  const daemon = ["@logtape/logtape@2.4.2", ...otel, "smol-toml@1.9.1"];
+  const peer = "_@opentelemetry+api@1.10.0";
   assert.deepEqual(
-    Object.keys(lock.npm ?? {}).sort(),
-    daemon,
+    Object.keys(lock.npm ?? {}).map((key) => key.replace(peer, "")).sort(),
+    [...daemon, "@opentelemetry/semantic-conventions@1.45.0"].sort(),
     "deno.lock gained a package: if a test or tool added it, `git checkout deno.lock` and run it with --lock=dev.lock (deno task test, deno task sizes)",
   );
   assert.deepEqual(

@@ -7,9 +7,10 @@
 import { ANY_NAMESPACE } from "../../domain/namespace.ts";
 import { logger } from "../../log.ts";
 import type { Commands } from "../../scheduler/commands.ts";
-import type { Metrics } from "../../scheduler/ports.ts";
+import type { Metrics, TraceParent } from "../../scheduler/ports.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../telemetry/prometheus.ts";
 import { requestCounter, type RequestName } from "../../telemetry/requests.ts";
+import type { RequestTracer } from "../../telemetry/telemetry.ts";
 import type { Authenticator } from "../auth.ts";
 import {
   type HttpHandler,
@@ -41,6 +42,8 @@ export interface ApiContext {
   /** `GET /stats`, rendered now. */
   readonly statsJson: () => string;
   readonly metrics: Metrics;
+  /** One span per request but the public ones; absent when telemetry is off. */
+  readonly trace?: RequestTracer;
   readonly version: string;
 }
 
@@ -63,23 +66,68 @@ export function createApi(context: ApiContext): HttpHandler {
   const document = openApiDocument(context.version);
   const counted = requestCounter(context.metrics);
   return async (request) => {
-    try {
-      if (request.method === "GET" && isPublic(request.path)) {
-        return publicEndpoint(context, request, document);
-      }
-      const namespace = await authenticate(context, request);
-      if (namespace === undefined) return UNAUTHORIZED;
-      const [command, response] = await route(context, request, namespace);
-      if (command !== undefined) counted(command, response.status < 300);
-      return response;
-    } catch (error) {
-      if (!(error instanceof BadInput)) throw error;
-      log.info(
-        `http request ${request.method} ${request.path}: ${error.message}`,
-      );
-      return failure(error.status, error.message);
+    if (request.method === "GET" && isPublic(request.path)) {
+      return answerPublic(context, request, document);
     }
+    const span = context.trace?.startRequest(
+      undefined,
+      request.headers.get("x-request-id"),
+      {
+        method: request.method,
+        traceparent: request.headers.get("traceparent"),
+      },
+    );
+    let answered: [Command | undefined, HttpResponse];
+    try {
+      answered = await answer(context, request, span?.traceparent);
+    } catch (error) {
+      span?.end(false, undefined, 500);
+      throw error;
+    }
+    const [command, response] = answered;
+    const ok = response.status < 300;
+    if (command !== undefined) counted(command, ok);
+    span?.end(ok, command, response.status);
+    return response;
   };
+}
+
+/** A request to an endpoint reached without a token. */
+function answerPublic(
+  context: ApiContext,
+  request: HttpRequest,
+  document: string,
+): HttpResponse {
+  try {
+    return publicEndpoint(context, request, document);
+  } catch (error) {
+    return badInput(request, error);
+  }
+}
+
+/**
+ * Authenticates and routes a request; `span` is its span, kept with a job
+ * a PUT schedules.
+ */
+async function answer(
+  context: ApiContext,
+  request: HttpRequest,
+  span: TraceParent | undefined,
+): Promise<[Command | undefined, HttpResponse]> {
+  try {
+    const namespace = await authenticate(context, request);
+    if (namespace === undefined) return [undefined, UNAUTHORIZED];
+    return await route(context, request, { namespace, span });
+  } catch (error) {
+    return [undefined, badInput(request, error)];
+  }
+}
+
+/** The answer to a request found malformed; other errors are rethrown. */
+function badInput(request: HttpRequest, error: unknown): HttpResponse {
+  if (!(error instanceof BadInput)) throw error;
+  log.info(`http request ${request.method} ${request.path}: ${error.message}`);
+  return failure(error.status, error.message);
 }
 
 function isPublic(path: string): boolean {
@@ -124,7 +172,7 @@ async function authenticate(
 async function route(
   context: ApiContext,
   request: HttpRequest,
-  namespace: string,
+  { namespace, span }: { namespace: string; span: TraceParent | undefined },
 ): Promise<[Command | undefined, HttpResponse]> {
   const { path, method } = request;
   const { commands } = context;
@@ -134,7 +182,7 @@ async function route(
   if (path.startsWith("/jobs/")) {
     return [
       JOB_COMMANDS[method],
-      await jobEndpoint(commands, request, namespace),
+      await jobEndpoint(commands, request, { namespace, span }),
     ];
   }
   if (path === "/rules") {

@@ -9,6 +9,7 @@ import { isInside } from "../../domain/namespace.ts";
 import type { Result } from "../../domain/result.ts";
 import { parseRfc3339 } from "../../domain/timestamp.ts";
 import type { Commands } from "../../scheduler/commands.ts";
+import type { TraceParent } from "../../scheduler/ports.ts";
 import type { HttpRequest } from "./_http_types.ts";
 import type { HttpResponse } from "./_http_write.ts";
 import { array, failure, jobJson, json, NO_CONTENT } from "./_json.ts";
@@ -24,18 +25,21 @@ import {
 
 const JOBS_PATH = "/jobs/";
 
-/** `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. */
+/**
+ * `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. `span` is
+ * the request's span, kept with the job a PUT schedules.
+ */
 export async function jobEndpoint(
   commands: Commands,
   request: HttpRequest,
-  namespace: string,
+  { namespace, span }: { namespace: string; span?: TraceParent | undefined },
 ): Promise<HttpResponse> {
   const id = readId(request.path, JOBS_PATH);
   if (!isInside(namespace, id)) return failure(403, "forbidden");
   switch (request.method) {
     case "PUT": {
       const executionNs = readExecution(readBody(request));
-      const result = commands.set(id, executionNs, namespace);
+      const result = commands.set(id, executionNs, namespace, span);
       if (result.kind !== "done") return answerFailure(result);
       return await committed(
         result.committed,
