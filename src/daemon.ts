@@ -229,14 +229,15 @@ export class Daemon implements AsyncDisposable {
 }
 
 /** STAT's entries, read now. */
-function statSource(
+export function statSource(
   registry: MetricsRegistry,
-  journal: StoredJournal,
+  journal: { readonly compaction: string },
   sources: {
     info: ReturnType<typeof statInfo>;
     uptimeNs: () => bigint;
     runsRecorded: () => number;
     jobsExpired: () => number;
+    cluster?: () => readonly [string, bigint];
   },
 ): () => readonly StatEntry[] {
   return () =>
@@ -247,7 +248,8 @@ function statSource(
     });
 }
 
-function buildScheduler(
+/** The scheduler of a configuration, on a loaded store and its journal. */
+export function buildScheduler(
   config: Config,
   state: {
     store: JobStore;
@@ -328,7 +330,7 @@ function listen(
 }
 
 /** What protocol connections accepted with this access are given. */
-function contextOf(
+export function contextOf(
   scheduler: Scheduler,
   access: Access,
   { metrics, trace }: {

@@ -1,0 +1,54 @@
+/**
+ * The HTTP API of a node (spec: cluster.md §4, http-api.md): served on
+ * every node; the data endpoints answer from the leadership in force, and
+ * with 503 `{"error":"not leader"}` on a follower.
+ *
+ * @module
+ */
+import type { Config } from "../config/config.ts";
+import type { Commands } from "../scheduler/commands.ts";
+import { createApi } from "../server/http/api.ts";
+import type { HttpServer } from "../server/http/http_server.ts";
+import { statsJson } from "../server/http/stats.ts";
+import { listenHttp } from "../startup.ts";
+import { Activity } from "../telemetry/activity.ts";
+import { renderPrometheus } from "../telemetry/prometheus.ts";
+import { VERSION } from "../version.ts";
+import type { Leadership, LeaderSite } from "./leadership.ts";
+
+/** Binds the HTTP API when `[http] listen` is set. */
+export function clusterHttp(
+  config: Config,
+  site: LeaderSite,
+  leadership: () => Leadership | undefined,
+): HttpServer | undefined {
+  const { registry, lease } = site;
+  const activity = new Activity(registry);
+  const commands = (): Commands => {
+    const current = leadership();
+    // Reached only after the role check: a follower answers 503 first.
+    if (current === undefined) throw new Error("not leader");
+    return current.scheduler.commands;
+  };
+  return listenHttp(
+    config,
+    createApi({
+      get commands() {
+        return commands();
+      },
+      auth: () => site.access.current.auth,
+      role: () =>
+        lease.leading && leadership() !== undefined ? "leader" : "follower",
+      metricsText: () => renderPrometheus(registry),
+      statsJson: () =>
+        statsJson({
+          stat: site.stat,
+          activity,
+          upcoming: (start, bucket, n) => commands().upcoming(start, bucket, n),
+          nowMs: () => Date.now(),
+        }),
+      metrics: registry,
+      version: VERSION,
+    }),
+  );
+}

@@ -1,0 +1,302 @@
+/**
+ * A daemon in postgres mode (spec: cluster.md): the HTTP API on every
+ * node, the lease loop, and the leadership built at takeover and torn down
+ * at step-down. Followers do not listen on the protocol port.
+ *
+ * @module
+ */
+import type { Config } from "../config/config.ts";
+import { statSource } from "../daemon.ts";
+import { formatAddr } from "../io.ts";
+import { logger } from "../log.ts";
+import { RunnerExecutor } from "../runners/mod.ts";
+import { FailureThrottle } from "../server/auth.ts";
+import type { HttpServer } from "../server/http/http_server.ts";
+import {
+  defaultMaxConnections,
+  readAccess,
+  readOpenFileLimit,
+  registerGauges,
+  statInfo,
+} from "../startup.ts";
+import { SYSTEM_CLOCK } from "../system_time.ts";
+import { MetricsRegistry } from "../telemetry/registry.ts";
+import { VERSION } from "../version.ts";
+import { clusterHttp } from "./cluster_http.ts";
+import { LeaseState } from "./lease.ts";
+import { releaseLease, renewLease, takeLease } from "./lease_sql.ts";
+import {
+  abandon,
+  lead,
+  type Leadership,
+  type LeaderSite,
+  resign,
+} from "./leadership.ts";
+import { connectPg, type Pg, pgReason } from "./pg.ts";
+import { ensureSchema } from "./schema.ts";
+
+const log = logger("cluster");
+
+/** A node of the cluster. */
+export class ClusterNode implements AsyncDisposable {
+  readonly #site: LeaderSite;
+  readonly #leaseSql: Pg;
+  readonly #http: HttpServer | undefined;
+  #leadership: Leadership | undefined;
+  /** Settles when the last step-down's teardown is done. */
+  #teardown: Promise<void> = Promise.resolve();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #stopping: Promise<void> | undefined;
+  #lastError = "";
+  readonly #startedMs = performance.now();
+
+  private constructor(
+    site: LeaderSite,
+    leaseSql: Pg,
+    http: HttpServer | undefined,
+  ) {
+    this.#site = site;
+    this.#leaseSql = leaseSql;
+    this.#http = http;
+  }
+
+  /**
+   * Connects, creates the schema if needed, serves HTTP, then tries to take
+   * the lease at once and every `lease / 3`.
+   *
+   * @throws {StartupError} `postgres: cannot connect to …` and the others.
+   */
+  static async start(config: Config): Promise<ClusterNode> {
+    const url = config.database.postgresUrl!;
+    const lease = new LeaseState(
+      config.cluster.leaseMs,
+      () => performance.now(),
+    );
+    const timeouts = { statementTimeoutMs: lease.statementTimeoutMs };
+    const sql = await connectPg(url, { ...timeouts, max: 2 });
+    let leaseSql: Pg | undefined;
+    try {
+      await ensureSchema(sql);
+      leaseSql = await connectPg(url, { ...timeouts, max: 1 });
+      const site = await siteOf(config, { url, sql, lease }, () => node);
+      const http = clusterHttp(config, site, () => node.#leadership);
+      const node: ClusterNode = new ClusterNode(site, leaseSql, http);
+      log.info(`node ${site.nodeId}, lease ${config.cluster.leaseMs} ms`);
+      if (http) log.info(`HTTP listening on ${formatAddr(http.addr)}`);
+      await node.#tick();
+      return node;
+    } catch (error) {
+      await Promise.all([
+        sql.end({ timeout: 0 }),
+        leaseSql?.end({ timeout: 0 }),
+      ]);
+      throw error;
+    }
+  }
+
+  /** The running leadership, if this node leads. */
+  get leadership(): Leadership | undefined {
+    return this.#leadership;
+  }
+
+  /** `leader` or `follower`. */
+  get role(): "leader" | "follower" {
+    return this.#site.lease.role;
+  }
+
+  /** The protocol address while leading. */
+  get addr(): Deno.NetAddr | undefined {
+    return this.#leadership?.server.addr;
+  }
+
+  get httpAddr(): Deno.NetAddr | undefined {
+    return this.#http?.addr;
+  }
+
+  /** SIGHUP: the auth file and TLS of connections opened from now on. */
+  async reload(): Promise<void> {
+    try {
+      const { config, registry } = this.#site;
+      this.#site.access.current = await readAccess(
+        config,
+        registry,
+        new FailureThrottle(),
+      );
+      log.info("reloaded: access (used from the next takeover)");
+    } catch (error) {
+      log.error(`reload failed: ${pgReason(this.#site.url, error)}`);
+    }
+  }
+
+  /** Stops: a leader resigns gracefully and releases the lease. */
+  stop(graceMs = 5000): Promise<void> {
+    this.#stopping ??= this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#watchdog);
+    const leadership = this.#leadership;
+    this.#leadership = undefined;
+    if (leadership !== undefined) {
+      await resign(leadership, graceMs);
+      const { nodeId, lease } = this.#site;
+      await releaseLease(this.#leaseSql, { nodeId, term: leadership.term })
+        .then(() => log.info(`lease released (term ${lease.term})`))
+        .catch((error) =>
+          log.warn(`lease release failed: ${pgReason(this.#site.url, error)}`)
+        );
+    }
+    this.#site.lease.stepDown();
+    await this.#teardown;
+    await this.#http?.close();
+    this.#site.executor[Symbol.dispose]();
+    await Promise.all([
+      this.#site.sql.end({ timeout: 1 }),
+      this.#leaseSql.end({ timeout: 1 }),
+    ]);
+  }
+
+  /** One round of the lease loop: renew, or try to take the lease. */
+  async #tick(): Promise<void> {
+    if (this.#stopping) return;
+    const { lease } = this.#site;
+    const started = lease.attemptStarted();
+    try {
+      if (lease.role === "leader") await this.#renew(started);
+      else await this.#take(started);
+      this.#lastError = "";
+    } catch (error) {
+      this.#failedRound(error);
+    } finally {
+      if (!this.#stopping) {
+        const wait = started + lease.renewIntervalMs - performance.now();
+        this.#timer = setTimeout(() => void this.#tick(), Math.max(0, wait));
+      }
+    }
+  }
+
+  async #renew(started: number): Promise<void> {
+    const { lease, nodeId } = this.#site;
+    if (lease.mustStepDown) return this.#stepDown("lease not renewed in time");
+    const ok = await renewLease(this.#leaseSql, {
+      nodeId,
+      term: lease.term,
+      leaseMs: lease.leaseMs,
+    });
+    if (!ok) return this.#stepDown("the lease is held by another node");
+    lease.renewed(started);
+    this.#arm();
+  }
+
+  async #take(started: number): Promise<void> {
+    const { lease, nodeId } = this.#site;
+    const term = await takeLease(this.#leaseSql, nodeId, lease.leaseMs);
+    if (term === undefined) return;
+    lease.acquired(term, started);
+    this.#arm();
+    await this.#teardown;
+    try {
+      const leadership = await lead(this.#site, term);
+      this.#leadership = leadership;
+      if (leadership !== undefined) {
+        registerGauges(this.#site.registry, {
+          ...leadership,
+          http: this.#http,
+          startedMs: this.#startedMs,
+        });
+      }
+    } catch (error) {
+      this.#stepDown(`takeover failed: ${pgReason(this.#site.url, error)}`);
+    }
+  }
+
+  #failedRound(error: unknown): void {
+    const reason = pgReason(this.#site.url, error);
+    const line = `lease ${
+      this.#site.lease.role === "leader" ? "renewal" : "takeover"
+    } failed: ${reason}`;
+    if (reason !== this.#lastError) log.warn(line);
+    else log.debug(line);
+    this.#lastError = reason;
+  }
+
+  /** Steps down when the local deadline passes without a renewal. */
+  #arm(): void {
+    clearTimeout(this.#watchdog);
+    const { lease } = this.#site;
+    this.#watchdog = setTimeout(() => {
+      if (lease.mustStepDown) this.#stepDown("lease not renewed in time");
+    }, Math.max(0, lease.remainingMs) + 1);
+  }
+
+  /** Stops leading at once (cluster.md §3). */
+  #stepDown(reason: string): void {
+    const { lease } = this.#site;
+    if (lease.role !== "leader") return;
+    lease.stepDown();
+    clearTimeout(this.#watchdog);
+    log.warn(`stepped down (term ${lease.term}): ${reason}`);
+    const leadership = this.#leadership;
+    this.#leadership = undefined;
+    if (leadership === undefined) return;
+    const previous = this.#teardown;
+    this.#teardown = previous.then(() => abandon(leadership)).catch(
+      (error) => log.error(`step-down: ${String(error)}`),
+    );
+  }
+
+  /** For the leadership's journal: a commit lost the lease or the database. */
+  lost(reason: string): void {
+    this.#stepDown(`commit failed: ${reason}`);
+  }
+}
+
+/** The long-lived parts a leadership is built from. */
+async function siteOf(
+  config: Config,
+  { url, sql, lease }: { url: string; sql: Pg; lease: LeaseState },
+  node: () => ClusterNode,
+): Promise<LeaderSite> {
+  const registry = new MetricsRegistry();
+  const startedMs = performance.now();
+  const access = {
+    current: await readAccess(config, registry, new FailureThrottle()),
+  };
+  const maxConnections = config.controller.maxConnections ??
+    defaultMaxConnections(await readOpenFileLimit());
+  const nodeId = config.cluster.nodeId ??
+    `${Deno.hostname()}:${config.controller.listen.port}`;
+  const executor = new RunnerExecutor({
+    shell: config.shell,
+    version: VERSION,
+  });
+  const current = () => node().leadership;
+  const site: LeaderSite = {
+    config,
+    url,
+    nodeId,
+    sql,
+    lease,
+    registry,
+    executor,
+    access,
+    maxConnections,
+    clock: SYSTEM_CLOCK,
+    stat: statSource(registry, { compaction: "idle" }, {
+      info: statInfo(config, access.current),
+      uptimeNs: () => BigInt(Math.round((performance.now() - startedMs) * 1e6)),
+      runsRecorded: () => current()?.scheduler.stats().runsRecorded ?? 0,
+      jobsExpired: () => current()?.scheduler.stats().jobsExpired ?? 0,
+      cluster: () => [lease.role, lease.role === "leader" ? lease.term : 0n],
+    }),
+    onLost: (reason) => node().lost(reason),
+  };
+  return site;
+}
