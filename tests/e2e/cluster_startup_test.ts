@@ -42,7 +42,10 @@ Deno.test("postgres mode: each configuration error of cluster.md §1 stops the d
     ['[cluster]\nlease = "soon"\n', BAD_LEASE],
     ['[cluster]\nnode_id = ""\n', EMPTY_NODE],
     // [cluster] is validated in logfile mode too, and otherwise ignored
-    ['[database]\npersistence = "memory"\n[cluster]\nlease = "0s"\n', BAD_LEASE],
+    [
+      '[database]\npersistence = "memory"\n[cluster]\nlease = "0s"\n',
+      BAD_LEASE,
+    ],
   ];
   for (const [toml, expected] of cases) {
     const { code, stderr } = await start(dir.path, toml);
