@@ -16,8 +16,8 @@ export class SetLoad {
   readonly acked = new Map<string, bigint>();
   /** A SET sent and not answered, per key (it may or may not be applied). */
   readonly unanswered = new Map<string, bigint>();
-  /** Wall-clock ms and port of every acknowledgement. */
-  readonly answers: { ms: number; port: number }[] = [];
+  /** Wall-clock ms sent and answered, and port, of every acknowledgement. */
+  readonly answers: { sentMs: number; ms: number; port: number }[] = [];
   #running = true;
   readonly #workers: Promise<void>[];
 
@@ -51,11 +51,12 @@ export class SetLoad {
           const key = `load.c${c}.k${n % KEYS}`;
           const value = FUTURE_NS + BigInt(n++);
           this.unanswered.set(key, value);
+          const sentMs = Date.now();
           const answer = await client.request(`s SET ${key} ${value}`);
           this.unanswered.delete(key);
           if (answer !== "s OK") break;
           this.acked.set(key, value);
-          this.answers.push({ ms: Date.now(), port });
+          this.answers.push({ sentMs, ms: Date.now(), port });
         }
       } catch { /* the node went away: find the leader again */ }
       client?.[Symbol.dispose]();

@@ -76,6 +76,7 @@ Deno.test({
       const firstMs = load.firstAnswerAfter(killedMs, leader.port);
       assert.ok(firstMs !== undefined, "no SET acknowledged after the kill");
       const failoverMs = firstMs - killedMs;
+      // deno-lint-ignore no-console
       console.log(`failover: ${failoverMs} ms (lease 1s)`);
       assert.ok(failoverMs < 2000, `failover took ${failoverMs} ms`);
       assert.deepEqual(await missingSets(load, next.port), []);
@@ -88,6 +89,7 @@ Deno.test({
       }
       assert.deepEqual(ids.filter((id) => !counts.has(id)), []);
       const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+      // deno-lint-ignore no-console
       console.log(
         `jobs run twice (in flight on the killed leader): ${twice.length}`,
       );
