@@ -49,6 +49,14 @@ export async function main(argv: string[]): Promise<number> {
         signals.remove();
       }
     }
+    case "import":
+    case "export": {
+      // Loaded only here, with the PostgreSQL client (cluster.md §6).
+      const transfer = await import("./src/cluster/transfer.ts");
+      return invocation.kind === "import"
+        ? await transfer.runImport(invocation.logfile, invocation.postgres)
+        : await transfer.runExport(invocation.postgres);
+    }
     case "server":
       return await serve(invocation.configPath);
   }
