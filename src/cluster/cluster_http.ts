@@ -16,6 +16,16 @@ import { renderPrometheus } from "../telemetry/prometheus.ts";
 import { VERSION } from "../version.ts";
 import type { Leadership, LeaderSite } from "./leadership.ts";
 
+/**
+ * A follower's commands: never called, since a follower answers its data
+ * endpoints with 503 before routing; a call would be a bug, so it throws.
+ */
+const NO_COMMANDS = new Proxy({}, {
+  get() {
+    throw new Error("not leader");
+  },
+}) as Commands;
+
 /** Binds the HTTP API when `[http] listen` is set. */
 export function clusterHttp(
   config: Config,
@@ -24,12 +34,8 @@ export function clusterHttp(
 ): HttpServer | undefined {
   const { registry, lease } = site;
   const activity = new Activity(registry);
-  const commands = (): Commands => {
-    const current = leadership();
-    // Reached only after the role check: a follower answers 503 first.
-    if (current === undefined) throw new Error("not leader");
-    return current.scheduler.commands;
-  };
+  const commands = (): Commands =>
+    leadership()?.scheduler.commands ?? NO_COMMANDS;
   return listenHttp(
     config,
     createApi({

@@ -49,7 +49,6 @@ export class ClusterNode implements AsyncDisposable {
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #stopping: Promise<void> | undefined;
   #lastError = "";
-  readonly #startedMs = performance.now();
 
   private constructor(
     site: LeaderSite,
@@ -82,6 +81,7 @@ export class ClusterNode implements AsyncDisposable {
       const site = await siteOf(config, { url, sql, lease }, () => node);
       const http = clusterHttp(config, site, () => node.#leadership);
       const node: ClusterNode = new ClusterNode(site, leaseSql, http);
+      registerGauges(site.registry, liveGauges(() => node.#leadership, http));
       log.info(`node ${site.nodeId}, lease ${config.cluster.leaseMs} ms`);
       if (http) log.info(`HTTP listening on ${formatAddr(http.addr)}`);
       await node.#tick();
@@ -203,15 +203,7 @@ export class ClusterNode implements AsyncDisposable {
     this.#arm();
     await this.#teardown;
     try {
-      const leadership = await lead(this.#site, term);
-      this.#leadership = leadership;
-      if (leadership !== undefined) {
-        registerGauges(this.#site.registry, {
-          ...leadership,
-          http: this.#http,
-          startedMs: this.#startedMs,
-        });
-      }
+      this.#leadership = await lead(this.#site, term);
     } catch (error) {
       this.#stepDown(`takeover failed: ${pgReason(this.#site.url, error)}`);
     }
@@ -256,6 +248,37 @@ export class ClusterNode implements AsyncDisposable {
   lost(reason: string): void {
     this.#stepDown(`commit failed: ${reason}`);
   }
+}
+
+/** The gauges' sources: the leadership in force, zero on a follower. */
+function liveGauges(
+  current: () => Leadership | undefined,
+  http: HttpServer | undefined,
+): Parameters<typeof registerGauges>[1] {
+  const none = {
+    jobs: { planned: 0, triggered: 0, executed: 0, failed: 0 },
+    jobsTotal: 0,
+    rulesTotal: 0,
+    executionsPending: 0,
+    executionsInflight: 0,
+    runsRecorded: 0,
+    jobsExpired: 0,
+  };
+  return {
+    scheduler: { stats: () => current()?.scheduler.stats() ?? none },
+    journal: {
+      get writable() {
+        return current()?.journal.writable ?? false;
+      },
+    },
+    server: {
+      get connections() {
+        return current()?.server.connections ?? 0;
+      },
+    },
+    http,
+    startedMs: performance.now(),
+  };
 }
 
 /** The long-lived parts a leadership is built from. */
