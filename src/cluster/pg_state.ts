@@ -29,22 +29,37 @@ export async function loadState(
   sql: Pg,
   apply: (mutation: Mutation) => void,
 ): Promise<void> {
-  for await (const mutation of storedMutations(sql)) apply(mutation);
+  // One snapshot; a large state may take longer than the sessions'
+  // statement timeout (lease / 3), which is for writes: lifted here.
+  await sql.begin("isolation level repeatable read read only", async (tx) => {
+    await tx`set local statement_timeout = 0`;
+    await tx`set local idle_in_transaction_session_timeout = 0`;
+    for await (const mutation of storedMutations(tx as unknown as Pg, false)) {
+      apply(mutation);
+    }
+  });
 }
 
-/** The stored state as canonical mutations: rules, jobs, runs. */
-export async function* storedMutations(sql: Pg): AsyncGenerator<Mutation> {
+/**
+ * The stored state as canonical mutations: rules, jobs, runs; `ordered`
+ * sorts jobs by id (export), the load takes them as they come.
+ */
+export async function* storedMutations(
+  sql: Pg,
+  ordered = true,
+): AsyncGenerator<Mutation> {
   for await (
     const rows of sql<{ record: string }[]>`
     select record from ztick_rules order by id`.cursor(BATCH)
   ) {
     for (const { record } of rows) yield parsed(record, "ruleSet");
   }
-  for await (
-    const rows of sql<JobRow[]>`
-    select id, execution_ns as "executionNs", status, attempt from ztick_jobs
-    order by execution_ns, id`.cursor(BATCH)
-  ) {
+  const jobs = ordered
+    ? sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt
+      from ztick_jobs order by id`
+    : sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt
+      from ztick_jobs`;
+  for await (const rows of jobs.cursor(BATCH)) {
     for (const row of rows) yield { kind: "set", job: jobOf(row) };
   }
   for await (

@@ -25,7 +25,8 @@ export async function startNode(
   url: string,
   { id, lease, port, httpPort }: {
     id: string;
-    lease: string;
+    /** `[cluster] lease`; the default (5s) when absent. */
+    lease?: string | undefined;
     port?: number;
     httpPort?: number;
   },
@@ -39,7 +40,8 @@ export async function startNode(
       `[http]\nlisten = "127.0.0.1:${http}"\n` +
       `[database]\npersistence = "postgres"\npostgres_url = "${url}"\n` +
       `[execution]\nconcurrency = 64\n` +
-      `[cluster]\nnode_id = "${id}"\nlease = "${lease}"\n`,
+      `[cluster]\nnode_id = "${id}"\n` +
+      (lease === undefined ? "" : `lease = "${lease}"\n`),
   );
   const process = await DaemonProcess.start(config, {
     ready: /HTTP listening on \S+:(\d+)\n/,
