@@ -15,6 +15,7 @@ import { JobStore } from "../scheduler/job_store.ts";
 import type { Clock } from "../scheduler/ports.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { TcpServer } from "../server/tcp_server.ts";
+import type { FailureThrottle } from "../server/auth.ts";
 import { type Access, listenTcp } from "../startup.ts";
 import { DISABLED_TELEMETRY } from "../telemetry/telemetry.ts";
 import type { MetricsRegistry } from "../telemetry/registry.ts";
@@ -35,6 +36,8 @@ export interface LeaderSite {
   readonly registry: MetricsRegistry;
   readonly executor: RunnerExecutor;
   readonly access: { current: Access };
+  /** Failed authentications, counted across reloads. */
+  readonly throttle: FailureThrottle;
   readonly maxConnections: number;
   readonly clock: Clock;
   readonly stat: () => readonly StatEntry[];

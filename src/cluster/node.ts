@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "../config/config.ts";
-import { statSource } from "../daemon.ts";
+import { contextOf, statSource } from "../daemon.ts";
 import { formatAddr } from "../io.ts";
 import { logger } from "../log.ts";
 import { RunnerExecutor } from "../runners/mod.ts";
@@ -18,6 +18,7 @@ import {
   readOpenFileLimit,
   registerGauges,
   statInfo,
+  tlsError,
 } from "../startup.ts";
 import { SYSTEM_CLOCK } from "../system_time.ts";
 import { MetricsRegistry } from "../telemetry/registry.ts";
@@ -114,18 +115,37 @@ export class ClusterNode implements AsyncDisposable {
     return this.#http?.addr;
   }
 
-  /** SIGHUP: the auth file and TLS of connections opened from now on. */
+  /**
+   * SIGHUP: re-reads the auth file and the TLS files, for connections
+   * opened from now on and for the next takeovers (configuration.md §1).
+   */
   async reload(): Promise<void> {
+    const { config, registry } = this.#site;
+    const { controller } = config;
+    const what = [
+      ...(controller.authFile !== undefined ? ["auth file"] : []),
+      ...(controller.tlsCert !== undefined ? ["TLS certificate"] : []),
+    ];
+    if (what.length === 0) return log.info("reload: nothing to reload");
     try {
-      const { config, registry } = this.#site;
-      this.#site.access.current = await readAccess(
-        config,
-        registry,
-        new FailureThrottle(),
-      );
-      log.info("reloaded: access (used from the next takeover)");
+      const access = await readAccess(config, registry, this.#site.throttle);
+      const leadership = this.#leadership;
+      try {
+        leadership?.server.reload(
+          contextOf(leadership.scheduler, access, {
+            metrics: registry,
+            trace: undefined,
+          }),
+          access.tls,
+        );
+      } catch (error) {
+        throw tlsError(error);
+      }
+      this.#site.access.current = access;
+      log.info(`reloaded: ${what.join(", ")}`);
     } catch (error) {
-      log.error(`reload failed: ${pgReason(this.#site.url, error)}`);
+      const reason = pgReason(this.#site.url, error);
+      log.error(`reload failed: ${reason}`, { reason });
     }
   }
 
@@ -144,10 +164,10 @@ export class ClusterNode implements AsyncDisposable {
     clearTimeout(this.#watchdog);
     const leadership = this.#leadership;
     this.#leadership = undefined;
-    if (leadership !== undefined) {
-      await resign(leadership, graceMs);
-      const { nodeId, lease } = this.#site;
-      await releaseLease(this.#leaseSql, { nodeId, term: leadership.term })
+    if (leadership !== undefined) await resign(leadership, graceMs);
+    const { nodeId, lease } = this.#site;
+    if (lease.role === "leader") {
+      await releaseLease(this.#leaseSql, { nodeId, term: lease.term })
         .then(() => log.info(`lease released (term ${lease.term})`))
         .catch((error) =>
           log.warn(`lease release failed: ${pgReason(this.#site.url, error)}`)
@@ -201,12 +221,26 @@ export class ClusterNode implements AsyncDisposable {
     if (term === undefined) return;
     lease.acquired(term, started);
     this.#arm();
+    // Not awaited: the lease is renewed while a large state loads.
+    void this.#lead(term);
+  }
+
+  /** Loads the state and starts leading, unless deposed or stopped meanwhile. */
+  async #lead(term: bigint): Promise<void> {
     await this.#teardown;
+    let leadership: Leadership | undefined;
     try {
-      this.#leadership = await lead(this.#site, term);
+      leadership = await lead(this.#site, term);
     } catch (error) {
       this.#stepDown(`takeover failed: ${pgReason(this.#site.url, error)}`);
+      return;
     }
+    if (leadership === undefined) return;
+    if (this.#stopping || this.#site.lease.term !== term) {
+      await abandon(leadership);
+      return;
+    }
+    this.#leadership = leadership;
   }
 
   #failedRound(error: unknown): void {
@@ -289,9 +323,8 @@ async function siteOf(
 ): Promise<LeaderSite> {
   const registry = new MetricsRegistry();
   const startedMs = performance.now();
-  const access = {
-    current: await readAccess(config, registry, new FailureThrottle()),
-  };
+  const throttle = new FailureThrottle();
+  const access = { current: await readAccess(config, registry, throttle) };
   const maxConnections = config.controller.maxConnections ??
     defaultMaxConnections(await readOpenFileLimit());
   const nodeId = config.cluster.nodeId ??
@@ -310,6 +343,7 @@ async function siteOf(
     registry,
     executor,
     access,
+    throttle,
     maxConnections,
     clock: SYSTEM_CLOCK,
     stat: statSource(registry, { compaction: "idle" }, {

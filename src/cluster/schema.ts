@@ -58,6 +58,9 @@ const VERSION_1 = [
  */
 export async function ensureSchema(sql: Pg): Promise<void> {
   const version = await sql.begin(async (tx) => {
+    // Nodes started together wait here for the one creating the tables,
+    // longer than the sessions' statement timeout may allow.
+    await tx`set local statement_timeout = 0`;
     await tx`select pg_advisory_xact_lock(${SCHEMA_LOCK})`;
     await tx`create table if not exists ztick_schema_version (
       version integer not null

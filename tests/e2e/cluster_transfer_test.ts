@@ -9,6 +9,7 @@ import { startTestDaemon } from "../_helpers/daemon.ts";
 import { tempDir, writeFile } from "../_helpers/fs.ts";
 import { testDatabase } from "../_helpers/postgres.ts";
 import { runZtick } from "../_helpers/subprocess.ts";
+import { startNode } from "./_cluster.ts";
 
 const TEST = { sanitizeOps: false, sanitizeResources: false };
 /** 2100-01-01: no job of this test falls due. */
@@ -109,4 +110,32 @@ Deno.test("import and export without --postgres are usage errors (exit 2)", asyn
     assert.equal(code, 2);
     assert.match(stderr, /^error: (import|export) needs /);
   }
+});
+
+Deno.test({
+  name:
+    "a takeover keeps renewing its lease while a large state loads (300,000 jobs, lease = 1s)",
+  ...TEST,
+  fn: async () => {
+    await using dir = await tempDir("ztick-import-");
+    await using db = await testDatabase();
+    const source = await writeFile(`${dir.path}/logfile`, logfile(300_000));
+    assert.equal(
+      (await runZtick(["import", source, "--postgres", db.url])).code,
+      0,
+    );
+    const node = await startNode(dir.path, db.url, { id: "a", lease: "1s" });
+    try {
+      await node.process.waitForLog(/\[INFO\] listening on /, 30_000);
+      assert.match(
+        node.process.log,
+        /loaded 299,90\d jobs|loaded 29990\d jobs/,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.doesNotMatch(node.process.log, /stepped down/);
+      assert.match(node.process.log, /\[INFO\] leader \(term 1\)\n/);
+    } finally {
+      await node.process.stop("SIGKILL");
+    }
+  },
 });
