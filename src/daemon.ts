@@ -352,7 +352,7 @@ export function contextOf(
  * is loaded then and only then, and log records at warn and above are
  * exported from now on (spec: configuration.md §6).
  */
-async function openTelemetry(
+export async function openTelemetry(
   config: Config,
   registry: MetricsRegistry,
 ): Promise<Telemetry> {
@@ -373,13 +373,13 @@ async function openTelemetry(
 }
 
 /** Stops exporting logs, then flushes what telemetry holds (at most 2 s). */
-async function closeTelemetry(telemetry: Telemetry): Promise<void> {
+export async function closeTelemetry(telemetry: Telemetry): Promise<void> {
   if (!telemetry.enabled) return;
   exportLogs(undefined);
   await telemetry.shutdown(EXPORT_TIMEOUT_MS);
 }
 
 /** The front doors' tracer: none at all when telemetry is off. */
-function tracerOf(telemetry: Telemetry): RequestTracer | undefined {
+export function tracerOf(telemetry: Telemetry): RequestTracer | undefined {
   return telemetry.enabled ? telemetry : undefined;
 }

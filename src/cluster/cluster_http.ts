@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config/config.ts";
 import type { Commands } from "../scheduler/commands.ts";
+import { tracerOf } from "../daemon.ts";
 import { createApi } from "../server/http/api.ts";
 import type { HttpServer } from "../server/http/http_server.ts";
 import { statsJson } from "../server/http/stats.ts";
@@ -25,6 +26,12 @@ const NO_COMMANDS = new Proxy({}, {
     throw new Error("not leader");
   },
 }) as Commands;
+
+/** The request tracer, when telemetry is on. */
+function traceOf(site: LeaderSite) {
+  const trace = tracerOf(site.telemetry);
+  return trace !== undefined ? { trace } : {};
+}
 
 /** Binds the HTTP API when `[http] listen` is set. */
 export function clusterHttp(
@@ -54,6 +61,7 @@ export function clusterHttp(
           nowMs: () => Date.now(),
         }),
       metrics: registry,
+      ...traceOf(site),
       version: VERSION,
     }),
   );

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "../config/config.ts";
-import { buildScheduler, contextOf } from "../daemon.ts";
+import { buildScheduler, contextOf, tracerOf } from "../daemon.ts";
 import type { StatEntry } from "../domain/result.ts";
 import { formatAddr } from "../io.ts";
 import { count, logger } from "../log.ts";
@@ -17,7 +17,7 @@ import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { TcpServer } from "../server/tcp_server.ts";
 import type { FailureThrottle } from "../server/auth.ts";
 import { type Access, listenTcp } from "../startup.ts";
-import { DISABLED_TELEMETRY } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { MetricsRegistry } from "../telemetry/registry.ts";
 import type { LeaseState } from "./lease.ts";
 import type { Pg } from "./pg.ts";
@@ -34,6 +34,8 @@ export interface LeaderSite {
   readonly sql: Pg;
   readonly lease: LeaseState;
   readonly registry: MetricsRegistry;
+  /** OpenTelemetry export, or the disabled one. */
+  readonly telemetry: Telemetry;
   readonly executor: RunnerExecutor;
   readonly access: { current: Access };
   /** Failed authentications, counted across reloads. */
@@ -81,7 +83,7 @@ export async function lead(
       registry: site.registry,
       clock: site.clock,
       stat: site.stat,
-      tracer: DISABLED_TELEMETRY,
+      tracer: site.telemetry,
     },
   );
   scheduler.settleInterrupted();
@@ -94,7 +96,7 @@ export async function lead(
     site.access.current.tls,
     contextOf(scheduler, site.access.current, {
       metrics: site.registry,
-      trace: undefined,
+      trace: tracerOf(site.telemetry),
     }),
   );
   scheduler.start();

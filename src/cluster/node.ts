@@ -6,7 +6,13 @@
  * @module
  */
 import type { Config } from "../config/config.ts";
-import { contextOf, statSource } from "../daemon.ts";
+import {
+  closeTelemetry,
+  contextOf,
+  openTelemetry,
+  statSource,
+  tracerOf,
+} from "../daemon.ts";
 import { formatAddr } from "../io.ts";
 import { logger } from "../log.ts";
 import { RunnerExecutor } from "../runners/mod.ts";
@@ -22,6 +28,7 @@ import {
 } from "../startup.ts";
 import { SYSTEM_CLOCK } from "../system_time.ts";
 import { MetricsRegistry } from "../telemetry/registry.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import { VERSION } from "../version.ts";
 import { clusterHttp } from "./cluster_http.ts";
 import { LeaseState } from "./lease.ts";
@@ -74,12 +81,19 @@ export class ClusterNode implements AsyncDisposable {
       () => performance.now(),
     );
     const timeouts = { statementTimeoutMs: lease.statementTimeoutMs };
-    const sql = await connectPg(url, { ...timeouts, max: 2 });
+    const registry = new MetricsRegistry();
+    const telemetry = await openTelemetry(config, registry);
+    let sql: Pg | undefined;
     let leaseSql: Pg | undefined;
     try {
+      sql = await connectPg(url, { ...timeouts, max: 2 });
       await ensureSchema(sql);
       leaseSql = await connectPg(url, { ...timeouts, max: 1 });
-      const site = await siteOf(config, { url, sql, lease }, () => node);
+      const site = await siteOf(
+        config,
+        { url, sql, lease, registry, telemetry },
+        () => node,
+      );
       const http = clusterHttp(config, site, () => node.#leadership);
       const node: ClusterNode = new ClusterNode(site, leaseSql, http);
       registerGauges(site.registry, liveGauges(() => node.#leadership, http));
@@ -89,9 +103,10 @@ export class ClusterNode implements AsyncDisposable {
       return node;
     } catch (error) {
       await Promise.all([
-        sql.end({ timeout: 0 }),
+        sql?.end({ timeout: 0 }),
         leaseSql?.end({ timeout: 0 }),
       ]);
+      await closeTelemetry(telemetry);
       throw error;
     }
   }
@@ -134,7 +149,7 @@ export class ClusterNode implements AsyncDisposable {
         leadership?.server.reload(
           contextOf(leadership.scheduler, access, {
             metrics: registry,
-            trace: undefined,
+            trace: tracerOf(this.#site.telemetry),
           }),
           access.tls,
         );
@@ -181,6 +196,7 @@ export class ClusterNode implements AsyncDisposable {
       this.#site.sql.end({ timeout: 1 }),
       this.#leaseSql.end({ timeout: 1 }),
     ]);
+    await closeTelemetry(this.#site.telemetry);
   }
 
   /** One round of the lease loop: renew, or try to take the lease. */
@@ -318,10 +334,15 @@ function liveGauges(
 /** The long-lived parts a leadership is built from. */
 async function siteOf(
   config: Config,
-  { url, sql, lease }: { url: string; sql: Pg; lease: LeaseState },
+  { url, sql, lease, registry, telemetry }: {
+    url: string;
+    sql: Pg;
+    lease: LeaseState;
+    registry: MetricsRegistry;
+    telemetry: Telemetry;
+  },
   node: () => ClusterNode,
 ): Promise<LeaderSite> {
-  const registry = new MetricsRegistry();
   const startedMs = performance.now();
   const throttle = new FailureThrottle();
   const access = { current: await readAccess(config, registry, throttle) };
@@ -341,6 +362,7 @@ async function siteOf(
     sql,
     lease,
     registry,
+    telemetry,
     executor,
     access,
     throttle,

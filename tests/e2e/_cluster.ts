@@ -23,8 +23,10 @@ export interface Node {
 export async function startNode(
   dir: string,
   url: string,
-  { id, lease, port, httpPort }: {
+  { id, lease, port, httpPort, extra = "" }: {
     id: string;
+    /** More TOML, after the node's own sections. */
+    extra?: string;
     /** `[cluster] lease`; the default (5s) when absent. */
     lease?: string | undefined;
     port?: number;
@@ -41,7 +43,7 @@ export async function startNode(
       `[database]\npersistence = "postgres"\npostgres_url = "${url}"\n` +
       `[execution]\nconcurrency = 64\n` +
       `[cluster]\nnode_id = "${id}"\n` +
-      (lease === undefined ? "" : `lease = "${lease}"\n`),
+      (lease === undefined ? "" : `lease = "${lease}"\n`) + extra,
   );
   const process = await DaemonProcess.start(config, {
     ready: /HTTP listening on \S+:(\d+)\n/,

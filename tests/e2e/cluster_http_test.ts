@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { TestClient } from "../_helpers/client.ts";
 import { tempDir } from "../_helpers/fs.ts";
 import { testDatabase } from "../_helpers/postgres.ts";
+import { spansOf, startOtlpReceiver } from "../_helpers/otlp_receiver.ts";
 import { type Node, startNode, waitForLeader } from "./_cluster.ts";
 
 const TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -83,6 +84,38 @@ Deno.test({
     } finally {
       await a.process.stop("SIGKILL");
       await b.process.stop("SIGKILL");
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: the leader exports OpenTelemetry spans of its requests",
+  ...TEST,
+  fn: async () => {
+    await using dir = await tempDir("ztick-cluster-");
+    await using db = await testDatabase();
+    await using receiver = startOtlpReceiver();
+    const node = await startNode(dir.path, db.url, {
+      id: "a",
+      lease: "2s",
+      extra:
+        `[telemetry]\nenabled = true\nendpoint = "${receiver.endpoint}"\n` +
+        `flush_interval_ms = 100\n`,
+    });
+    try {
+      const leader = await waitForLeader([node]);
+      using client = await TestClient.connect(leader.port);
+      assert.equal(
+        await client.request("s SET traced 4102444800000000000"),
+        "s OK",
+      );
+      await receiver.waitFor(
+        () =>
+          spansOf(receiver).some(({ item }) => item.name === "ztick.request"),
+        10_000,
+      );
+    } finally {
+      await node.process.stop("SIGKILL");
     }
   },
 });
