@@ -109,7 +109,7 @@ Deno.test({
       await sleep(1000);
       const before = load.acked.size;
       const restart = await new Deno.Command("pg_ctlcluster", {
-        args: ["15", "main", "restart"],
+        args: [...await localCluster(), "restart"],
         stdout: "null",
         stderr: "piped",
       }).output();
@@ -126,6 +126,16 @@ Deno.test({
     }
   },
 });
+
+/** The local PostgreSQL cluster's version and name (`15 main` here). */
+async function localCluster(): Promise<string[]> {
+  const { stdout } = await new Deno.Command("pg_lsclusters", {
+    args: ["-h"],
+    stdout: "piped",
+  }).output();
+  const fields = new TextDecoder().decode(stdout).trim().split(/\s+/);
+  return [fields[0] ?? "15", fields[1] ?? "main"];
+}
 
 async function waitForAnswers(load: SetLoad, n: number): Promise<void> {
   const deadline = Date.now() + 20_000;
