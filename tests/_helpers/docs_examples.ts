@@ -28,7 +28,7 @@
  * directories of the page's working directory. The environment has
  * `TZ=UTC`, and `ZTICK_ADDR` names the 5678 daemon so that the client's
  * default address reaches it. The same substitution applies to the
- * expected output.
+ * expected output. `DOCS_SHOW=1` prints what each example printed.
  */
 import { DAEMON_PERMISSIONS } from "./subprocess.ts";
 
@@ -203,6 +203,12 @@ export async function checkExample(
 ): Promise<void> {
   const ran = await runExample(sandbox, example);
   const where = `${example.page}:${example.line}`;
+  if (Deno.env.get("DOCS_SHOW") === "1") {
+    // Writing the docs: see what an example prints.
+    await Deno.stderr.write(
+      new TextEncoder().encode(`${where}\n${ran.output}`),
+    );
+  }
   const expected = example.expected === undefined
     ? undefined
     : substitute(sandbox, example.expected);

@@ -5,6 +5,7 @@
  */
 import type { Daemon } from "../../src/daemon.ts";
 import type { TestDaemonOptions } from "../_helpers/daemon.ts";
+import { makeCert } from "../_helpers/tls.ts";
 
 /** One daemon a page talks to. */
 export interface PageDaemon {
@@ -12,8 +13,8 @@ export interface PageDaemon {
   readonly port: number;
   /** The HTTP port the page shows, when this daemon serves HTTP. */
   readonly httpPort?: number;
-  /** Its settings; `root` is the page's temporary directory. */
-  options(root: string): TestDaemonOptions | Promise<TestDaemonOptions>;
+  /** Its settings; `work` is the page's working directory. */
+  options(work: string): TestDaemonOptions | Promise<TestDaemonOptions>;
 }
 
 /** How a page runs. */
@@ -32,6 +33,32 @@ export interface PageSetup {
 
 const memory = (): TestDaemonOptions => ({ persistence: "memory" });
 
+/** The auth file that security.md shows. */
+export const AUTH_TOML = `[token.deploy]
+secret = "sk_deploy_7f3a91"
+namespace = "deploy."
+
+[token.admin]
+secret = "sk_admin_5c2e08"
+namespace = "*"
+`;
+
+/**
+ * Authentication with {@link AUTH_TOML} in /etc/ztick/auth.toml and, when
+ * `tls`, the certificate /etc/ztick/cert.pem and its key.
+ */
+async function secured(work: string, tls: boolean): Promise<TestDaemonOptions> {
+  const etc = `${work}/etc/ztick`;
+  await Deno.writeTextFile(`${etc}/auth.toml`, AUTH_TOML, { mode: 0o600 });
+  const options = {
+    persistence: "memory",
+    authFile: `${etc}/auth.toml`,
+  } as const;
+  if (!tls) return options;
+  const cert = await makeCert(etc);
+  return { ...options, tls: { cert: cert.certPath, key: cert.keyPath } };
+}
+
 /** Every page of docs/, by file name. */
 export const PAGES: Record<string, PageSetup> = {
   "README.md": { clock: "manual", minExamples: 0 },
@@ -39,5 +66,13 @@ export const PAGES: Record<string, PageSetup> = {
     clock: "manual",
     daemons: [{ port: 5678, options: memory }],
     minExamples: 10,
+  },
+  "client.md": {
+    clock: "manual",
+    daemons: [
+      { port: 5678, options: memory },
+      { port: 5679, options: (work) => secured(work, true) },
+    ],
+    minExamples: 12,
   },
 };

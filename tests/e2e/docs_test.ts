@@ -64,24 +64,21 @@ async function runPage(
   const daemons: Daemon[] = [];
   try {
     const ports = new Map<number, number>();
+    const sandbox = await makeSandbox(ports, `${root}/work`);
     const clock = setup.clock === "manual"
       ? new ManualClock(BEFORE_EXAMPLES)
       : undefined;
     for (const spec of setup.daemons ?? []) {
       const dir = `${root}/daemon-${spec.port}`;
       await Deno.mkdir(dir);
-      const daemon = await startDocDaemon(
-        dir,
-        await spec.options(root),
-        clock,
-      );
+      const options = await spec.options(sandbox.dir);
+      const daemon = await startDocDaemon(dir, options, clock);
       daemons.push(daemon);
       ports.set(spec.port, daemon.addr.port);
       if (spec.httpPort !== undefined) {
         ports.set(spec.httpPort, daemon.httpAddr!.port);
       }
     }
-    const sandbox = await makeSandbox(ports, `${root}/work`);
     await setup.prepare?.(sandbox.dir, daemons);
     for (const example of examples) {
       const ok = await t.step(`${name}:${example.line}`, async () => {
