@@ -57,6 +57,8 @@ export interface Example {
 export interface PageExamples {
   readonly examples: Example[];
   readonly norun: number;
+  /** Its ` ```toml ` blocks: configuration or auth files, each checked. */
+  readonly toml: { readonly line: number; readonly text: string }[];
 }
 
 /** Extracts the fenced examples of one page (conventions above). */
@@ -79,9 +81,13 @@ export function extractExamples(page: string, text: string): PageExamples {
     });
   }
   const examples: Example[] = [];
+  const toml: { line: number; text: string }[] = [];
   let norun = 0;
   blocks.forEach((block, index) => {
     if (block.info === "sh norun") norun++;
+    if (block.info === "toml") {
+      toml.push({ line: block.line, text: block.body });
+    }
     if (block.info !== "sh" && block.info !== "python") return;
     const next = blocks[index + 1];
     const adjacent = next !== undefined && next.info === "output" &&
@@ -94,7 +100,7 @@ export function extractExamples(page: string, text: string): PageExamples {
       ...(adjacent ? { expected: next.body } : {}),
     });
   });
-  return { examples, norun };
+  return { examples, norun, toml };
 }
 
 /** Does `actual` match the expected block (`...` wildcards)? */

@@ -75,4 +75,5 @@ export const PAGES: Record<string, PageSetup> = {
     ],
     minExamples: 12,
   },
+  "configuration.md": { clock: "manual", minExamples: 5 },
 };

@@ -6,6 +6,8 @@
  * order, and its setup below says which daemons it talks to.
  */
 import assert from "node:assert/strict";
+import { parseAuthFile } from "../../src/config/auth_file.ts";
+import { parseConfig } from "../../src/config/config.ts";
 import { Daemon } from "../../src/daemon.ts";
 import type { Clock } from "../../src/scheduler/ports.ts";
 import { brokerGate } from "../_helpers/brokers.ts";
@@ -106,8 +108,17 @@ for (const name of pages) {
   const setup = PAGES[name];
   if (setup === undefined) continue; // reported by the test above
   const text = Deno.readTextFileSync(`${DOCS}${name}`);
-  const { examples } = extractExamples(`docs/${name}`, text);
+  const { examples, toml } = extractExamples(`docs/${name}`, text);
   total += examples.length;
+  if (toml.length > 0) {
+    Deno.test(`docs/${name}: ${toml.length} TOML blocks are valid files`, () => {
+      for (const block of toml) {
+        const where = `docs/${name}:${block.line}`;
+        if (block.text.includes("[token.")) parseAuthFile(block.text);
+        else parseConfig(block.text, where);
+      }
+    });
+  }
   const missing: string[] = [];
   for (const [tool, used] of Object.entries(TOOLS)) {
     if (examples.some((e) => used.test(e.code)) && !(await has(tool))) {
