@@ -32,6 +32,10 @@ export interface PageSetup {
 }
 
 const memory = (): TestDaemonOptions => ({ persistence: "memory" });
+const memoryWithHttp = (): TestDaemonOptions => ({
+  persistence: "memory",
+  http: true,
+});
 
 /** The auth file that security.md shows. */
 export const AUTH_TOML = `[token.deploy]
@@ -76,4 +80,9 @@ export const PAGES: Record<string, PageSetup> = {
     minExamples: 12,
   },
   "configuration.md": { clock: "manual", minExamples: 5 },
+  "runners.md": {
+    clock: "real",
+    daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
+    minExamples: 7,
+  },
 };
