@@ -70,9 +70,10 @@ async function runPage(
     const clock = setup.clock === "manual"
       ? new ManualClock(BEFORE_EXAMPLES)
       : undefined;
-    for (const spec of setup.daemons ?? []) {
-      const dir = `${root}/daemon-${spec.port}`;
-      await Deno.mkdir(dir);
+    for (const [index, spec] of (setup.daemons ?? []).entries()) {
+      // The first daemon's logfile is ztick.log of the working directory.
+      const dir = index === 0 ? sandbox.dir : `${root}/daemon-${spec.port}`;
+      await Deno.mkdir(dir, { recursive: true });
       const options = await spec.options(sandbox.dir);
       const daemon = await startDocDaemon(dir, options, clock);
       daemons.push(daemon);
