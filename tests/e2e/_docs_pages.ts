@@ -85,6 +85,11 @@ export const PAGES: Record<string, PageSetup> = {
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
     minExamples: 9,
   },
+  "observability.md": {
+    clock: "manual",
+    daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
+    minExamples: 3,
+  },
   "persistence.md": {
     clock: "manual",
     daemons: [{ port: 5678, options: () => ({ fsyncOnPersist: true }) }],
