@@ -25,6 +25,12 @@ export interface PageSetup {
    */
   readonly clock: "manual" | "real";
   readonly daemons?: readonly PageDaemon[];
+  /**
+   * Ports the page's own examples listen on (a daemon they start with
+   * `ztick -c`): each is mapped to a free port. Such a daemon writes its pid
+   * to `ztick.pid`, and is killed after the page if it still runs.
+   */
+  readonly freePorts?: readonly number[];
   /** Files the page's examples expect, written into its working directory. */
   prepare?(dir: string, daemons: readonly Daemon[]): Promise<void>;
   /** Fewer runnable examples than this fails (a fence lost its language). */
@@ -99,5 +105,10 @@ export const PAGES: Record<string, PageSetup> = {
     clock: "real",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
     minExamples: 7,
+  },
+  "troubleshooting.md": {
+    clock: "real",
+    freePorts: [5678, 5680],
+    minExamples: 9,
   },
 };

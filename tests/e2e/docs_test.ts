@@ -56,6 +56,37 @@ async function startDocDaemon(
   );
 }
 
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** Stops a daemon a page's example started, if it still runs. */
+async function killStarted(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(pidFile)).trim());
+  } catch {
+    return;
+  }
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    return; // already stopped by the page
+  }
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    try {
+      Deno.kill(pid, "SIGCONT"); // still there?
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function runPage(
   t: Deno.TestContext,
   name: string,
@@ -82,6 +113,7 @@ async function runPage(
         ports.set(spec.httpPort, daemon.httpAddr!.port);
       }
     }
+    for (const port of setup.freePorts ?? []) ports.set(port, freePort());
     await setup.prepare?.(sandbox.dir, daemons);
     for (const example of examples) {
       const ok = await t.step(`${name}:${example.line}`, async () => {
@@ -90,6 +122,7 @@ async function runPage(
       if (!ok) break; // later blocks build on this one
     }
   } finally {
+    await killStarted(`${root}/work/ztick.pid`);
     for (const daemon of daemons) await daemon.stop();
     await Deno.remove(root, { recursive: true });
   }
