@@ -106,6 +106,29 @@ export const PAGES: Record<string, PageSetup> = {
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
     minExamples: 7,
   },
+  "security.md": {
+    clock: "manual",
+    daemons: [
+      {
+        port: 5678,
+        httpPort: 5680,
+        options: async (work) => ({
+          ...await secured(work, false),
+          http: true,
+        }),
+      },
+      { port: 5679, options: (work) => secured(work, true) },
+    ],
+    async prepare() {
+      const page = await Deno.readTextFile(
+        new URL("../../docs/security.md", import.meta.url),
+      );
+      if (!page.includes("```toml\n" + AUTH_TOML + "```")) {
+        throw new Error("security.md no longer shows the auth file tested");
+      }
+    },
+    minExamples: 7,
+  },
   "troubleshooting.md": {
     clock: "real",
     freePorts: [5678, 5680],
