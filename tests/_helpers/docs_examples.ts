@@ -11,7 +11,8 @@
  * - An ` ```output ` block right after one of those (only blank lines in
  *   between) is what it must print. In it, `...` inside a line stands for
  *   any text on that line, and a line that is exactly `...` for any number
- *   of lines (none included). Trailing blank lines are not compared.
+ *   of lines (none included). Trailing blank lines are not compared, and
+ *   CR LF counts as LF (HTTP headers), as a terminal shows it.
  *   Without an output block only the exit status is checked.
  * - ` ```sh norun ` blocks are shown but not run (starting the daemon in
  *   the foreground, systemctl, installing): keep them few.
@@ -111,7 +112,8 @@ export function outputMatches(expected: string, actual: string): boolean {
       ? "(?:[^\\n]*\\n)*?"
       : line.split("...").map(escapeRegExp).join("[^\\n]*?") + "\\n"
   );
-  return new RegExp(`^${parts.join("")}$`).test(trim(actual) + "\n");
+  const shown = trim(actual.replaceAll("\r\n", "\n"));
+  return new RegExp(`^${parts.join("")}$`).test(shown + "\n");
 }
 
 function escapeRegExp(text: string): string {

@@ -86,6 +86,11 @@ export const PAGES: Record<string, PageSetup> = {
     minExamples: 12,
   },
   "configuration.md": { clock: "manual", minExamples: 5 },
+  "dashboard.md": {
+    clock: "manual",
+    daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
+    minExamples: 2,
+  },
   "http-api.md": {
     clock: "manual",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
