@@ -228,3 +228,37 @@ export async function checkExample(
     );
   }
 }
+
+/** GitHub's anchor of a heading: `STAT: the daemon's figures` → `stat-the-daemons-figures`. */
+export function headingAnchor(heading: string): string {
+  return heading.toLowerCase().replace(/[^a-z0-9 _-]/g, "").replaceAll(
+    " ",
+    "-",
+  );
+}
+
+/** The anchors of a page's headings (outside fenced blocks). */
+export function anchors(text: string): Set<string> {
+  const found = new Set<string>();
+  let fenced = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("```")) fenced = !fenced;
+    const heading = !fenced && line.match(/^#{1,6} (.+)$/);
+    if (heading) found.add(headingAnchor(heading[1]!));
+  }
+  return found;
+}
+
+/** The relative links of a page: `[text](target.md#anchor)` → target, anchor. */
+export function relativeLinks(
+  text: string,
+): { target: string; anchor?: string }[] {
+  const links: { target: string; anchor?: string }[] = [];
+  for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const link = match[1]!;
+    if (/^[a-z]+:/.test(link)) continue; // http:, mailto:
+    const [target, anchor] = link.split("#");
+    links.push({ target: target!, ...(anchor ? { anchor } : {}) });
+  }
+  return links;
+}

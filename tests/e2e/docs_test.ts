@@ -14,10 +14,12 @@ import { brokerGate } from "../_helpers/brokers.ts";
 import { testConfig, type TestDaemonOptions } from "../_helpers/daemon.ts";
 import { ManualClock } from "../_helpers/doubles.ts";
 import {
+  anchors,
   checkExample,
   type Example,
   extractExamples,
   makeSandbox,
+  relativeLinks,
 } from "../_helpers/docs_examples.ts";
 import { PAGES, type PageSetup } from "./_docs_pages.ts";
 
@@ -136,6 +138,28 @@ let total = 0;
 
 Deno.test("docs: every page of docs/ has a setup here, and every setup a page", () => {
   assert.deepEqual(pages, Object.keys(PAGES).sort());
+});
+
+Deno.test("docs: every link between the pages, and from README.md, resolves", () => {
+  const broken: string[] = [];
+  const sources: [string, string][] = [
+    ...pages.map((name): [string, string] => [name, `${DOCS}${name}`]),
+    ["../README.md", `${DOCS}../README.md`],
+  ];
+  for (const [name, path] of sources) {
+    const text = Deno.readTextFileSync(path);
+    for (const { target, anchor } of relativeLinks(text)) {
+      const page = target === "" ? name : target.replace(/^docs\//, "");
+      if (!page.endsWith(".md") || page.startsWith("../")) continue;
+      if (!pages.includes(page)) {
+        broken.push(`${name}: ${target}`);
+      } else if (
+        anchor !== undefined &&
+        !anchors(Deno.readTextFileSync(`${DOCS}${page}`)).has(anchor)
+      ) broken.push(`${name}: ${target}#${anchor}`);
+    }
+  }
+  assert.deepEqual(broken, []);
 });
 
 for (const name of pages) {
