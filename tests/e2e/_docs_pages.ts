@@ -95,6 +95,7 @@ export const PAGES: Record<string, PageSetup> = {
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
     minExamples: 2,
   },
+  "high-availability.md": { clock: "manual", minExamples: 0 },
   "http-api.md": {
     clock: "manual",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
