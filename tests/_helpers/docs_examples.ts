@@ -43,6 +43,18 @@ export const CLIENT_PERMISSIONS = [
   "--allow-env=ZTICK_ADDR,ZTICK_TOKEN,ZTICK_TOKEN_FILE,TZ",
 ];
 
+/** The blocks a page may have: anything else is a typo that hides a test. */
+const KNOWN = new Set([
+  "sh",
+  "sh norun",
+  "python",
+  "output",
+  "text",
+  "toml",
+  "json",
+  "yaml",
+]);
+
 /** One runnable example of a page. */
 export interface Example {
   readonly page: string;
@@ -85,6 +97,16 @@ export function extractExamples(page: string, text: string): PageExamples {
   const toml: { line: number; text: string }[] = [];
   let norun = 0;
   blocks.forEach((block, index) => {
+    if (!KNOWN.has(block.info)) {
+      throw new Error(`${page}:${block.line}: unknown block "${block.info}"`);
+    }
+    const before = blocks[index - 1];
+    if (
+      block.info === "output" &&
+      !examples.some((e) => e.line === before?.line && e.expected)
+    ) {
+      throw new Error(`${page}:${block.line}: output block after no example`);
+    }
     if (block.info === "sh norun") norun++;
     if (block.info === "toml") {
       toml.push({ line: block.line, text: block.body });

@@ -52,10 +52,6 @@ Deno.test({
       "```python",
       "print(1)",
       "```",
-      "words between",
-      "```output",
-      "not attached",
-      "```",
       "```toml",
       "[log]",
       "```",
@@ -72,8 +68,16 @@ Deno.test({
       { page: "p.md", line: 14, language: "python", code: "print(1)\n" },
     ]);
     assert.equal(norun, 1);
-    assert.deepEqual(toml, [{ line: 21, text: "[log]\n" }]);
+    assert.deepEqual(toml, [{ line: 17, text: "[log]\n" }]);
     assert.throws(() => extractExamples("p.md", "```sh\necho"), /open fence/);
+    assert.throws(
+      () => extractExamples("p.md", "```bash\necho\n```"),
+      /unknown block "bash"/,
+    );
+    assert.throws(
+      () => extractExamples("p.md", "```text\na\n```\n```output\na\n```"),
+      /output block after no example/,
+    );
   },
 });
 
