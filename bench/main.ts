@@ -8,7 +8,7 @@
  * scenario's loaded daemon, default 1000000),
  * `--reps N` (default 3), `--duration MS` (one throughput run, default
  * 1500), `--quick` (short smoke run), `--only a,b` (scenarios: ceiling,
- * set, fsync, firing, exec, scale), `--cpu-prof DIR` (profile the daemons
+ * set, http, fsync, firing, exec, scale), `--cpu-prof DIR` (profile the daemons
  * of firing, exec and scale, and the ztick SET runs), `--telemetry`
  * (every daemon exports OpenTelemetry, every 5 s, to an OTLP receiver in
  * the bench process that counts and discards), `--out FILE`.
@@ -20,7 +20,8 @@ import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { measureExecution } from "./_execution.ts";
 import { measureFiring } from "./_firing.ts";
-import { rawFsyncRate } from "./_fsync.ts";
+import { measureHttpApi } from "./_http_api.ts";
+import { measureFsync } from "./_fsync.ts";
 import { BEANSTALK_PUT, ECHO_LINE, REDIS_ZADD, ZTICK_SET } from "./_load.ts";
 import {
   type BeanstalkMode,
@@ -41,13 +42,22 @@ import {
   waitForQuiet,
 } from "./_procs.ts";
 import { machineFacts, markdown, type MatrixRow } from "./_report.ts";
-import { Results, type Target } from "./_results.ts";
+import { Results } from "./_results.ts";
+import { TARGETS } from "./_targets.ts";
 import { measureScale } from "./_scale.ts";
 import { measureThroughput, type ThroughputTarget } from "./_throughput.ts";
 import { exportTelemetryTo, startZtick } from "./_ztick.ts";
 import { startOtlpReceiver } from "../tests/_helpers/otlp_receiver.ts";
 
-const SCENARIOS = ["ceiling", "set", "fsync", "firing", "exec", "scale"];
+const SCENARIOS = [
+  "ceiling",
+  "set",
+  "http",
+  "fsync",
+  "firing",
+  "exec",
+  "scale",
+];
 const ENCODER = new TextEncoder();
 
 function log(text: string): void {
@@ -84,7 +94,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   log(
-    "usage: deno task bench [--quick] [--scale N] [--reps N] [--duration MS] [--only ceiling,set,fsync,firing,exec,scale] [--cpu-prof DIR] [--no-pin] [--telemetry] [--out FILE]",
+    "usage: deno task bench [--quick] [--scale N] [--reps N] [--duration MS] [--only ceiling,set,http,fsync,firing,exec,scale] [--cpu-prof DIR] [--no-pin] [--telemetry] [--out FILE]",
   );
   Deno.exit(0);
 }
@@ -170,7 +180,7 @@ try {
   );
   const cores = navigator.hardwareConcurrency;
   const pin = !values["no-pin"] && cores >= 2 && await hasProgram("taskset") &&
-    (only.has("ceiling") || only.has("set"));
+    (only.has("ceiling") || only.has("set") || only.has("http"));
   if (pin) {
     // One core for the load generator, the others for the server measured:
     // same placement for every server, no same-core/cross-core lottery.
@@ -249,6 +259,12 @@ try {
     }
   }
 
+  if (only.has("http")) {
+    await quiet("http");
+    log("HTTP API next to TCP (same daemon):");
+    await measureHttpApi(results, { reps, durationMs, log });
+  }
+
   if (pin) {
     await pinSelf(`0-${cores - 1}`);
     pinServers(undefined);
@@ -257,36 +273,12 @@ try {
   if (only.has("fsync")) {
     await quiet("fsync");
     log("raw fsync rate:");
-    const rates: number[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      rates.push(rawFsyncRate(workDir, quick ? 500 : 2000));
-    }
-    const f = results.add(
-      "fsync.rate",
-      "Raw fsync rate: 100-byte append + fdatasync, back to back",
-      "ops/s",
-      rates,
-    );
-    log(
-      `  ${Math.round(f.median)} fsyncs/s [${Math.round(f.min)}–${
-        Math.round(f.max)
-      }]`,
-    );
-    for (
-      const [id, label] of [["ztick_fsync_on", "ztick"], [
-        "redis_always",
-        "Redis always",
-      ]]
-    ) {
-      const rr50 = results.get(`${id}.rr50.rps`);
-      if (!rr50) continue;
-      results.add(
-        `group_commit.${id}`,
-        `Group commit: ${label} durable 50-conn SET rate / raw fsync rate`,
-        "×",
-        rr50.samples.map((s) => s / f.median),
-      );
-    }
+    measureFsync(results, {
+      reps,
+      durationMs: quick ? 500 : 2000,
+      workDir,
+      log,
+    });
   }
 
   const profile = cpuProfDir ? { cpuProfDir } : {};
@@ -334,114 +326,7 @@ try {
   }
 
   const atScale = scale >= 1_000_000 ? {} : { note: true };
-  const targetList: Target[] = [
-    {
-      label: "Pipelined SET, fsync off ≥ Redis ZADD, AOF off",
-      figure: "ztick_fsync_off.pipe.rps",
-      op: ">=",
-      bound: { figure: "redis_off.pipe.rps", factor: 1 },
-      unit: "req/s",
-    },
-    {
-      label: "Pipelined SET, fsync on ≥ 1.2 × Redis ZADD, AOF always",
-      figure: "ztick_fsync_on.pipe.rps",
-      op: ">=",
-      bound: { figure: "redis_always.pipe.rps", factor: 1.2 },
-      unit: "req/s",
-    },
-    {
-      label: "Durable SET, 50 req/resp conns ≥ 1.2 × Redis ZADD, AOF always",
-      figure: "ztick_fsync_on.rr50.rps",
-      op: ">=",
-      bound: { figure: "redis_always.rr50.rps", factor: 1.2 },
-      unit: "req/s",
-    },
-    {
-      label:
-        "Req/resp SET, 1 conn, fsync off: p50 ≤ 1.2 × C echo round trip p50",
-      figure: "ztick_fsync_off.rr1.p50_us",
-      op: "<=",
-      bound: { figure: "echo_c.rr1.p50_us", factor: 1.2 },
-      unit: "µs",
-    },
-    {
-      label:
-        "Firing lateness p99, 10,000 jobs in one second, fsync on (default) ≤ 2 ms",
-      figure: "firing_fsync_on.p99_ms",
-      op: "<=",
-      bound: 2,
-      unit: "ms",
-    },
-    {
-      label: "Firing lateness p99, 10,000 jobs in one second, fsync off ≤ 2 ms",
-      figure: "firing_fsync_off.p99_ms",
-      op: "<=",
-      bound: 2,
-      unit: "ms",
-    },
-    {
-      label: "Shell executions ≥ 1,500 jobs/s (or the next line)",
-      figure: "exec.rate",
-      op: ">=",
-      bound: 1500,
-      unit: "jobs/s",
-    },
-    {
-      label:
-        "Shell executions ≥ 75 % of the machine's spawn limit (C fork + exec, same run)",
-      figure: "exec.rate",
-      op: ">=",
-      bound: { figure: "exec.spawn_limit", factor: 0.75 },
-      unit: "jobs/s",
-    },
-    {
-      label:
-        "1M jobs: shell executions with them loaded ≥ 1,500 jobs/s (or the next line)",
-      figure: "exec.rate_loaded",
-      op: ">=",
-      bound: 1500,
-      unit: "jobs/s",
-    },
-    {
-      label:
-        "1M jobs: shell executions with them loaded ≥ 75 % of the spawn limit",
-      figure: "exec.rate_loaded",
-      op: ">=",
-      bound: { figure: "exec.spawn_limit", factor: 0.75 },
-      unit: "jobs/s",
-    },
-    {
-      label: "1M jobs: RSS after loading ≤ 300 MB",
-      figure: "scale.rss_loaded_mb",
-      op: "<=",
-      bound: 300,
-      unit: "MB",
-    },
-    {
-      label: "1M jobs: RSS after replay ≤ 300 MB",
-      figure: "scale.rss_replayed_mb",
-      op: "<=",
-      bound: 300,
-      unit: "MB",
-    },
-    {
-      label: "1M jobs: replay ≤ 2 s",
-      figure: "scale.replay_ms",
-      op: "<=",
-      bound: 2000,
-      unit: "ms",
-    },
-    {
-      label:
-        "1M jobs: no GET stalled > 50 ms during compaction (max over all compactions)",
-      figure: "scale.get_stall_ms",
-      stat: "max",
-      op: "<=",
-      bound: 50,
-      unit: "ms",
-    },
-  ];
-  let evaluated = results.evaluate(targetList);
+  let evaluated = results.evaluate(TARGETS);
   if (atScale.note) {
     evaluated = evaluated.map((t) =>
       t.label.startsWith("1M")

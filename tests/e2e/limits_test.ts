@@ -1,83 +1,22 @@
 /**
  * Abuse limits: the connection cap (explicit and derived from the open-file
- * limit), TCP back-pressure against a client that never reads, idle and
- * half-line clients, random bytes, and the delay after a failed AUTH.
+ * limit) and TCP back-pressure against a client that never reads (idle
+ * clients, random bytes and the failed-AUTH delay are in limits_idle_test.ts).
  */
 import assert from "node:assert/strict";
 import { TestClient, waitFor } from "../_helpers/client.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
 import { DAEMON_PERMISSIONS, DaemonProcess } from "../_helpers/subprocess.ts";
+import { connectRaw, readToClose, sendAll } from "./_security.ts";
 import {
-  AUTH_TOML,
-  connectRaw,
-  DEPLOY_SECRET,
-  randomBytes,
-  readToClose,
-  sendAll,
-} from "./_security.ts";
-import { writeFile } from "../_helpers/fs.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const FAR_FUTURE_NS = "4000000000000000000";
-
-const MEMORY_CONFIG = `[log]
-level = "info"
-
-[controller]
-listen = "127.0.0.1:0"
-
-[database]
-persistence = "memory"
-`;
-
-/** Writes a config file in a fresh temp dir; `await using` removes the dir. */
-async function tempConfig(
-  text: string,
-): Promise<{ path: string; dir: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-limits-" });
-  const path = await writeFile(`${dir}/ztick.toml`, text);
-  return {
-    path,
-    dir,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
-
-/**
- * Reads a /proc file of another process through `cat`: Deno lets only
- * `--allow-all` read /proc, and `deno task test` grants less.
- */
-async function readProc(pid: number, file: string): Promise<string> {
-  const { success, stdout } = await new Deno.Command("cat", {
-    args: [`/proc/${pid}/${file}`],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(success, `cannot read /proc/${pid}/${file}`);
-  return new TextDecoder().decode(stdout);
-}
-
-/** Resident set size of a process in KiB (or its peak, VmHWM). */
-async function rssKib(
-  pid: number,
-  field: "VmRSS" | "VmHWM" = "VmRSS",
-): Promise<number> {
-  const status = await readProc(pid, "status");
-  const match = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
-  assert.ok(match, `no ${field} in /proc/${pid}/status`);
-  return Number(match[1]);
-}
-
-/** Sends STAT on a new connection; returns the answer and how long it took. */
-async function statOnNewConnection(
-  port: number,
-): Promise<{ answer: string; ms: number }> {
-  const started = performance.now();
-  using client = await TestClient.connect(port);
-  const answer = await client.request("s STAT");
-  return { answer, ms: performance.now() - started };
-}
+  FAR_FUTURE_NS,
+  MAIN,
+  MEMORY_CONFIG,
+  readProc,
+  rssKib,
+  statOnNewConnection,
+  tempConfig,
+} from "./_limits.ts";
 
 Deno.test("the connection cap holds: extra clients are closed at once, earlier ones still answered", async () => {
   await using d = await startTestDaemon({
@@ -339,108 +278,4 @@ Deno.test("64 KiB of pipelined QUERYs over many jobs are answered in bounded mem
     if (line === "q OK") answered++;
   }
   assert.equal(lines, queries * (jobs + 1));
-});
-
-Deno.test("idle clients and half-sent lines never block another client", async () => {
-  await using d = await startTestDaemon({ persistence: "memory" });
-  using idle = await TestClient.connect(d.port);
-  using half = await TestClient.connect(d.port);
-  await half.send("r1 SET half.line 40709088");
-  using longHalf = await TestClient.connect(d.port);
-  await longHalf.send(`r2 GET ${"x".repeat(100_000)}`); // over-long, no LF yet
-  const { answer, ms } = await statOnNewConnection(d.port);
-  assert.match(answer, /^s connections 4$/m);
-  assert.ok(ms < 2000, `answered after ${ms} ms`);
-  // The half line completes later and is answered then.
-  await half.send("00000000000\n");
-  assert.equal(await half.readLine(), "r1 OK");
-  await longHalf.send("\n");
-  assert.equal(await longHalf.readLine(), "r2 ERROR");
-  assert.equal(
-    await idle.request("r3 GET half.line"),
-    "r3 OK planned 4070908800000000000",
-  );
-});
-
-Deno.test("unauthenticated idle and half-line clients never block an authenticated one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-limits-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using d = await startTestDaemon({ persistence: "memory", authFile });
-    using _idle = await connectRaw(d.port);
-    using half = await connectRaw(d.port);
-    await sendAll(half, "AUTH sk_dep");
-    using client = await TestClient.connect(d.port);
-    assert.equal(await client.request(`AUTH ${DEPLOY_SECRET}`), "OK");
-    assert.match(await client.request("s STAT"), /^s connections 3$/m);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("200 KB of random bytes never stop the daemon answering", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-limits-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using open = await startTestDaemon({ persistence: "memory" });
-    await using locked = await startTestDaemon({
-      persistence: "memory",
-      authFile,
-    });
-    for (const [port, seed] of [[open.port, 1], [locked.port, 2]] as const) {
-      using noisy = await connectRaw(port);
-      const draining = readToClose(noisy);
-      const noise = randomBytes(200 * 1024, seed);
-      for (let i = 0; i < noise.length; i += 4096) {
-        await sendAll(noisy, noise.subarray(i, i + 4096));
-      }
-      // Meanwhile and afterwards a new client is answered.
-      using client = await TestClient.connect(port);
-      if (port === locked.port) {
-        assert.equal(await client.request(`AUTH ${DEPLOY_SECRET}`), "OK");
-      }
-      assert.match(await client.request("s STAT"), /^s OK$/m);
-      await noisy.closeWrite().catch(() => {});
-      const { text } = await draining;
-      // Nothing but error answers comes back; with auth on, just one.
-      for (const line of text.split("\n").slice(0, -1)) {
-        assert.match(line, /ERROR$/, JSON.stringify(line));
-      }
-      if (port === locked.port) assert.equal(text, "ERROR\n");
-      assert.equal(await client.request("g GET none"), "g ERROR");
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("a refused AUTH is answered only after a delay; a line before AUTH at once; both then closed", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-limits-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using d = await startTestDaemon({ persistence: "memory", authFile });
-    for (const input of ["AUTH wrong\n", "AUTH\n", "r1 STAT\n"]) {
-      using conn = await connectRaw(d.port);
-      const started = performance.now();
-      await sendAll(conn, input);
-      const first = new Uint8Array(64);
-      const n = await conn.read(first);
-      const answeredMs = performance.now() - started;
-      assert.equal(
-        new TextDecoder().decode(first.subarray(0, n ?? 0)),
-        "ERROR\n",
-      );
-      const { text, afterMs } = await readToClose(conn, started);
-      assert.equal(text, "");
-      assert.ok(afterMs >= 200, `closed after ${afterMs} ms (${input.trim()})`);
-      if (input.startsWith("AUTH")) {
-        // A guesser that hangs up on reading ERROR gains nothing by it.
-        assert.ok(answeredMs >= 200, `answered after ${answeredMs} ms`);
-      } else {
-        assert.ok(answeredMs < afterMs);
-      }
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

@@ -1,49 +1,21 @@
 import assert from "node:assert/strict";
-import {
-  parseRedisUrl,
-  type RedisRunner,
-  runRedis,
-} from "../../../src/runners/redis.ts";
+import { parseRedisUrl, runRedis } from "../../../src/runners/redis.ts";
 import {
   BROKER_HOST,
-  freePort,
   gatedTest,
   REDIS_PORT,
   redisCli,
-  redisGate,
-  startRedisServer,
-  startSilentServer,
   testExecution,
   uniqueName,
 } from "../../_helpers/brokers.ts";
-
-const gate = await redisGate();
-const URL = `redis://${BROKER_HOST}:${REDIS_PORT}`;
-const PASSWORD = "top:secret@1";
-const ALICE_PASSWORD = "p@ss:w/rd";
-
-function redis(
-  url: string,
-  command: RedisRunner["command"],
-  key: string,
-): RedisRunner {
-  return { kind: "redis", url, command, key };
-}
-
-/** Starts a server with a default-user password and an ACL user alice. */
-function startSecuredServer() {
-  return startRedisServer([
-    "--requirepass",
-    PASSWORD,
-    "--user",
-    "alice",
-    "on",
-    `>${ALICE_PASSWORD}`,
-    "~*",
-    "&*",
-    "+@all",
-  ]);
-}
+import {
+  gate,
+  PASSWORD,
+  readUntil,
+  reasonOf,
+  redis,
+  REDIS_URL,
+} from "./_redis.ts";
 
 // --- URL parsing (spec: runners.md §8) -------------------------------------
 
@@ -127,7 +99,7 @@ gatedTest(
     try {
       await redisCli(["RPUSH", key, "first"]);
       const outcome = await runRedis(
-        redis(URL, "RPUSH", key),
+        redis(REDIS_URL, "RPUSH", key),
         testExecution("job.rpush.1"),
       );
       assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -149,7 +121,7 @@ gatedTest(
     try {
       await redisCli(["RPUSH", key, "first"]);
       const outcome = await runRedis(
-        redis(URL, "LPUSH", key),
+        redis(REDIS_URL, "LPUSH", key),
         testExecution("job.lpush.1"),
       );
       assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -168,7 +140,7 @@ gatedTest(gate, "runRedis() SETs the key to the job id", async () => {
   const jobId = "job.set.ünïcödé 1"; // multi-byte: bulk lengths are bytes
   try {
     const outcome = await runRedis(
-      redis(URL, "SET", key),
+      redis(REDIS_URL, "SET", key),
       testExecution(jobId),
     );
     assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -191,7 +163,7 @@ gatedTest(gate, "runRedis() PUBLISHes the job id to a subscriber", async () => {
   );
   await received.until(`${channel}\r\n:1\r\n`); // subscription confirmed
   const outcome = await runRedis(
-    redis(URL, "PUBLISH", channel),
+    redis(REDIS_URL, "PUBLISH", channel),
     testExecution(jobId),
   );
   assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -204,7 +176,7 @@ gatedTest(
   "runRedis() succeeds when PUBLISH reaches no subscriber",
   async () => {
     const outcome = await runRedis(
-      redis(URL, "PUBLISH", uniqueName("nobody")),
+      redis(REDIS_URL, "PUBLISH", uniqueName("nobody")),
       testExecution("job.publish.2"),
     );
     assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -218,7 +190,7 @@ gatedTest(
     const key = uniqueName("select");
     try {
       const outcome = await runRedis(
-        redis(`${URL}/3`, "RPUSH", key),
+        redis(`${REDIS_URL}/3`, "RPUSH", key),
         testExecution("job.select.3"),
       );
       assert.deepEqual(outcome, { ok: true, detail: "ok" });
@@ -241,7 +213,7 @@ gatedTest(
     try {
       await redisCli(["SET", key, "a string"]);
       const outcome = await runRedis(
-        redis(URL, "RPUSH", key),
+        redis(REDIS_URL, "RPUSH", key),
         testExecution("job.wrongtype"),
       );
       assert.equal(outcome.ok, false);
@@ -268,210 +240,3 @@ gatedTest(
     assert.ok(!reasonOf(outcome).includes(PASSWORD), reasonOf(outcome));
   },
 );
-
-// --- Against a private server with passwords --------------------------------
-
-gatedTest(gate, "runRedis() authenticates with a password only", async () => {
-  await using server = await startSecuredServer();
-  const key = uniqueName("auth1");
-  const url = `redis://:${
-    encodeURIComponent(PASSWORD)
-  }@${BROKER_HOST}:${server.port}/3`;
-  const outcome = await runRedis(
-    redis(url, "SET", key),
-    testExecution("job.auth.1"),
-  );
-  assert.deepEqual(outcome, { ok: true, detail: "ok" });
-  assert.equal(
-    await redisCli(["-a", PASSWORD, "--no-auth-warning", "GET", key], {
-      port: server.port,
-      db: 3,
-    }),
-    "job.auth.1",
-  );
-});
-
-gatedTest(
-  gate,
-  "runRedis() authenticates a raw, unencoded password with : and @",
-  async () => {
-    await using server = await startSecuredServer();
-    const url = `redis://:${PASSWORD}@${BROKER_HOST}:${server.port}`;
-    const outcome = await runRedis(
-      redis(url, "RPUSH", uniqueName("auth-raw")),
-      testExecution("job.auth.raw"),
-    );
-    assert.deepEqual(outcome, { ok: true, detail: "ok" });
-  },
-);
-
-gatedTest(
-  gate,
-  "runRedis() authenticates an ACL user with its password",
-  async () => {
-    await using server = await startSecuredServer();
-    const key = uniqueName("auth2");
-    const url = `redis://alice:${
-      encodeURIComponent(ALICE_PASSWORD)
-    }@${BROKER_HOST}:${server.port}`;
-    const outcome = await runRedis(
-      redis(url, "SET", key),
-      testExecution("job.auth.2"),
-    );
-    assert.deepEqual(outcome, { ok: true, detail: "ok" });
-    assert.equal(
-      await redisCli(["-a", PASSWORD, "--no-auth-warning", "GET", key], {
-        port: server.port,
-      }),
-      "job.auth.2",
-    );
-  },
-);
-
-gatedTest(
-  gate,
-  "runRedis() fails on a wrong password without revealing it",
-  async () => {
-    await using server = await startSecuredServer();
-    for (const userinfo of [":wrong-pass-42", "alice:wrong-pass-42"]) {
-      const url = `redis://${userinfo}@${BROKER_HOST}:${server.port}`;
-      const outcome = await runRedis(
-        redis(url, "SET", uniqueName("wrong")),
-        testExecution("job.auth.wrong"),
-      );
-      assert.equal(outcome.ok, false, userinfo);
-      assert.match(reasonOf(outcome), /AUTH answered -WRONGPASS/);
-      assert.ok(
-        !reasonOf(outcome).includes("wrong-pass-42"),
-        reasonOf(outcome),
-      );
-    }
-  },
-);
-
-gatedTest(
-  gate,
-  "runRedis() fails without AUTH when the server requires it",
-  async () => {
-    await using server = await startSecuredServer();
-    const outcome = await runRedis(
-      redis(`redis://alice@${BROKER_HOST}:${server.port}`, "SET", "k"), // user only: no AUTH
-      testExecution("job.auth.missing"),
-    );
-    assert.equal(outcome.ok, false);
-    assert.match(reasonOf(outcome), /SET answered -NOAUTH/);
-  },
-);
-
-// --- Failures that need no broker -------------------------------------------
-
-Deno.test("runRedis() fails when the connection is refused", async () => {
-  const outcome = await runRedis(
-    redis(`redis://u:hunter2@${BROKER_HOST}:${freePort()}`, "SET", "k"),
-    testExecution("job.refused"),
-  );
-  assert.equal(outcome.ok, false);
-  assert.match(reasonOf(outcome), /refused/i);
-  assert.ok(!reasonOf(outcome).includes("hunter2"));
-});
-
-Deno.test({
-  name: "runRedis() fails on a malformed URL without revealing the password",
-  permissions: "none",
-  async fn() {
-    for (const url of ["redis://:hunter2@h/256", "redis://:hun/ter2@h:1"]) {
-      const outcome = await runRedis(
-        redis(url, "SET", "k"),
-        testExecution("job.bad"),
-      );
-      assert.equal(outcome.ok, false, url);
-      assert.match(reasonOf(outcome), /^Cannot parse redis URL: /);
-      assert.ok(!/hunter2|hun|ter2/.test(reasonOf(outcome)), reasonOf(outcome));
-    }
-  },
-});
-
-Deno.test({
-  name: "runRedis() fails at once when the signal is already aborted",
-  permissions: "none",
-  async fn() {
-    const controller = new AbortController();
-    controller.abort(new Error("shutdown"));
-    const outcome = await runRedis(
-      redis(`redis://${BROKER_HOST}:1`, "SET", "k"),
-      testExecution("job.aborted", controller.signal),
-    );
-    assert.equal(outcome.ok, false);
-    assert.match(reasonOf(outcome), /aborted: shutdown/);
-  },
-});
-
-Deno.test("runRedis() fails quickly when aborted mid-way", async () => {
-  await using server = startSilentServer();
-  const controller = new AbortController();
-  const started = performance.now();
-  const running = runRedis(
-    redis(`redis://${BROKER_HOST}:${server.port}`, "SET", "k"),
-    testExecution("job.abort", controller.signal),
-  );
-  await server.accepted;
-  controller.abort(new Error("execution timeout"));
-  const outcome = await running;
-  assert.equal(outcome.ok, false);
-  assert.match(reasonOf(outcome), /aborted: execution timeout/);
-  assert.ok(performance.now() - started < 2_000);
-});
-
-Deno.test("runRedis() fails when the exchange exceeds its limit", async () => {
-  await using server = startSilentServer();
-  const outcome = await runRedis(
-    redis(`redis://${BROKER_HOST}:${server.port}`, "SET", "k"),
-    testExecution("job.slow"),
-    { limitMs: 100 },
-  );
-  assert.equal(outcome.ok, false);
-  assert.match(reasonOf(outcome), /no completion within 100 ms/);
-});
-
-Deno.test("runRedis() fails when the server closes the connection early", async () => {
-  const listener = Deno.listen({ hostname: BROKER_HOST, port: 0 });
-  const closer = (async () => {
-    const conn = await listener.accept();
-    conn.close();
-  })();
-  const outcome = await runRedis(
-    redis(
-      `redis://${BROKER_HOST}:${(listener.addr as Deno.NetAddr).port}`,
-      "SET",
-      "k",
-    ),
-    testExecution("job.closed"),
-  );
-  await closer;
-  listener.close();
-  assert.equal(outcome.ok, false);
-  assert.match(reasonOf(outcome), /closed early|reset|broken pipe/i);
-});
-
-function reasonOf(outcome: { ok: boolean; reason?: string }): string {
-  return outcome.reason ?? "";
-}
-
-/** Collects what a connection receives until a marker shows up (2 s max). */
-function readUntil(conn: Deno.Conn) {
-  let text = "";
-  const decoder = new TextDecoder();
-  const buffer = new Uint8Array(4096);
-  return {
-    async until(marker: string): Promise<string> {
-      const deadline = Date.now() + 2_000;
-      while (!text.includes(marker)) {
-        if (Date.now() > deadline) throw new Error(`never received ${marker}`);
-        const read = await conn.read(buffer);
-        if (read === null) throw new Error("subscriber connection closed");
-        text += decoder.decode(buffer.subarray(0, read), { stream: true });
-      }
-      return text;
-    },
-  };
-}
