@@ -49,6 +49,14 @@ export async function main(argv: string[]): Promise<number> {
         signals.remove();
       }
     }
+    case "import":
+    case "export": {
+      // Loaded only here, with the PostgreSQL client (cluster.md §6).
+      const transfer = await import("./src/cluster/transfer.ts");
+      return invocation.kind === "import"
+        ? await transfer.runImport(invocation.logfile, invocation.postgres)
+        : await transfer.runExport(invocation.postgres);
+    }
     case "server":
       return await serve(invocation.configPath);
   }
@@ -64,11 +72,14 @@ async function serve(configPath: string | undefined): Promise<number> {
   // Listen for signals before the readiness line, so none is missed.
   const stopped = Promise.withResolvers<void>();
   const signals = onStopSignal(() => stopped.resolve());
-  let daemon: Daemon | undefined;
+  let daemon: Pick<Daemon, "reload" | "stop"> | undefined;
   const reload = () => void daemon?.reload();
   Deno.addSignalListener("SIGHUP", reload);
   try {
-    daemon = await Daemon.start(config);
+    daemon = config.database.persistence === "postgres"
+      // Loaded only in postgres mode (cluster.md), with its client.
+      ? await (await import("./src/cluster/node.ts")).ClusterNode.start(config)
+      : await Daemon.start(config);
   } catch (error) {
     signals.remove();
     Deno.removeSignalListener("SIGHUP", reload);

@@ -229,14 +229,15 @@ export class Daemon implements AsyncDisposable {
 }
 
 /** STAT's entries, read now. */
-function statSource(
+export function statSource(
   registry: MetricsRegistry,
-  journal: StoredJournal,
+  journal: { readonly compaction: string },
   sources: {
     info: ReturnType<typeof statInfo>;
     uptimeNs: () => bigint;
     runsRecorded: () => number;
     jobsExpired: () => number;
+    cluster?: () => readonly [string, bigint];
   },
 ): () => readonly StatEntry[] {
   return () =>
@@ -247,7 +248,8 @@ function statSource(
     });
 }
 
-function buildScheduler(
+/** The scheduler of a configuration, on a loaded store and its journal. */
+export function buildScheduler(
   config: Config,
   state: {
     store: JobStore;
@@ -328,7 +330,7 @@ function listen(
 }
 
 /** What protocol connections accepted with this access are given. */
-function contextOf(
+export function contextOf(
   scheduler: Scheduler,
   access: Access,
   { metrics, trace }: {
@@ -350,7 +352,7 @@ function contextOf(
  * is loaded then and only then, and log records at warn and above are
  * exported from now on (spec: configuration.md §6).
  */
-async function openTelemetry(
+export async function openTelemetry(
   config: Config,
   registry: MetricsRegistry,
 ): Promise<Telemetry> {
@@ -371,13 +373,13 @@ async function openTelemetry(
 }
 
 /** Stops exporting logs, then flushes what telemetry holds (at most 2 s). */
-async function closeTelemetry(telemetry: Telemetry): Promise<void> {
+export async function closeTelemetry(telemetry: Telemetry): Promise<void> {
   if (!telemetry.enabled) return;
   exportLogs(undefined);
   await telemetry.shutdown(EXPORT_TIMEOUT_MS);
 }
 
 /** The front doors' tracer: none at all when telemetry is off. */
-function tracerOf(telemetry: Telemetry): RequestTracer | undefined {
+export function tracerOf(telemetry: Telemetry): RequestTracer | undefined {
   return telemetry.enabled ? telemetry : undefined;
 }

@@ -132,10 +132,10 @@ export function statInfo(config: Config, access: Access): StatInfo {
 export function registerGauges(
   registry: MetricsRegistry,
   { scheduler, journal, server, http, startedMs }: {
-    scheduler: Scheduler;
-    journal: StoredJournal;
-    server: TcpServer;
-    http: HttpServer | undefined;
+    scheduler: Pick<Scheduler, "stats">;
+    journal: { readonly writable: boolean };
+    server: { readonly connections: number };
+    http: { readonly connections: number } | undefined;
     startedMs: number;
   },
 ): void {

@@ -24,6 +24,10 @@ export type Invocation =
     /** Runs kept per job by `--compact` (extensions.md §5). */
     history: number;
   }
+  /** `ztick import LOGFILE --postgres URL` (cluster.md §6). */
+  | { kind: "import"; logfile: string; postgres: string }
+  /** `ztick export --postgres URL` (cluster.md §6). */
+  | { kind: "export"; postgres: string }
   | ClientInvocation
   | { kind: "version" }
   /** `text`: a client command's own usage instead of {@link USAGE}. */
@@ -45,6 +49,8 @@ export const USAGE =
   ztick server [-c PATH | --config PATH]   same, explicit
   ztick dump LOGFILE [--format text|json] [--compact] [--follow] [--history N]
                                            print a logfile's records
+  ztick import LOGFILE --postgres URL      load a logfile into an empty database
+  ztick export --postgres URL              print a database's state as records
   ztick --version | -v                     print the version and exit
   ztick --help | -h                        print this help and exit
 
@@ -88,6 +94,11 @@ interface OptionSpec {
 
 const SERVER_OPTIONS = {
   config: { type: "string", short: "c" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, OptionSpec>;
+
+const TRANSFER_OPTIONS = {
+  postgres: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -139,6 +150,9 @@ export function parseCommandLine(argv: string[]): Invocation {
       return parseServer(rest);
     case "dump":
       return parseDump(rest);
+    case "import":
+    case "export":
+      return parseTransfer(first, rest);
     default:
       if (first !== undefined && CLIENT_WORDS.includes(first)) {
         return parseClient(argv);
@@ -165,6 +179,27 @@ function parseServer(args: string[]): Invocation {
   if (values.help) return { kind: "help" };
   if (positionals[0] !== undefined) return unexpected(positionals[0]);
   return { kind: "server", configPath: values.config };
+}
+
+function parseTransfer(
+  kind: "import" | "export",
+  args: string[],
+): Invocation {
+  const parsed = readOptions(args, TRANSFER_OPTIONS);
+  if (parsed.kind === "usage") return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  const [first, second] = positionals;
+  const surplus = kind === "import" ? second : first;
+  if (surplus !== undefined) return unexpected(surplus);
+  if (kind === "import" && first === undefined) {
+    return usage("import needs a LOGFILE");
+  }
+  const postgres = values.postgres;
+  if (postgres === undefined) return usage(`${kind} needs --postgres URL`);
+  return kind === "import"
+    ? { kind, logfile: first!, postgres }
+    : { kind, postgres };
 }
 
 function parseDump(args: string[]): Invocation {

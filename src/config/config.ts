@@ -10,6 +10,7 @@ import type { ListenAddress } from "./listen_address.ts";
 import { Value } from "./_value.ts";
 import type { LevelName, LogFormat } from "../log.ts";
 import { fsReason } from "../errors.ts";
+import { checkPostgresUrl, CLUSTER_SECTION } from "./_cluster.ts";
 
 /** The daemon's configuration, every key resolved to its value or default. */
 export interface Config {
@@ -25,7 +26,9 @@ export interface Config {
   };
   readonly shell: { readonly path: string; readonly args: readonly string[] };
   readonly database: {
-    readonly persistence: "logfile" | "memory";
+    readonly persistence: "logfile" | "memory" | "postgres";
+    /** `[database] postgres_url`; checked only in postgres mode. */
+    readonly postgresUrl?: string;
     readonly logfilePath: string;
     readonly fsyncOnPersist: boolean;
     readonly framerate: number;
@@ -46,6 +49,12 @@ export interface Config {
     readonly history: number;
     /** Finished one-shot jobs are removed after this long; 0 = never (§7). */
     readonly retentionMs: number;
+  };
+  /** `[cluster]`: read only in postgres mode (cluster.md §1). */
+  readonly cluster: {
+    /** Default (unset): `<hostname>:<protocol port>`, found at startup. */
+    readonly nodeId?: string;
+    readonly leaseMs: number;
   };
 }
 
@@ -83,6 +92,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
     history: 10,
     retentionMs: 0,
   },
+  cluster: { leaseMs: 5000 },
 });
 
 /**
@@ -193,7 +203,8 @@ class Draft {
   readonly config = structuredClone(DEFAULT_CONFIG) as Mutable<Config>;
 
   build(path: string): Config {
-    const { controller, telemetry } = this.config;
+    const { controller, telemetry, database } = this.config;
+    if (database.persistence === "postgres") checkPostgresUrl(database);
     if (
       (controller.tlsCert === undefined) !== (controller.tlsKey === undefined)
     ) {
@@ -217,7 +228,8 @@ type SectionName =
   | "database"
   | "telemetry"
   | "http"
-  | "execution";
+  | "execution"
+  | "cluster";
 type Reader = (draft: Draft, value: Value) => void;
 
 const SECTIONS: Record<SectionName, Record<string, Reader>> = {
@@ -263,9 +275,12 @@ const SECTIONS: Record<SectionName, Record<string, Reader>> = {
   database: {
     persistence({ config }, value) {
       config.database.persistence = value.oneOf(
-        ["logfile", "memory"],
-        'must be "logfile" or "memory"',
+        ["logfile", "memory", "postgres"],
+        'must be "logfile", "memory" or "postgres"',
       );
+    },
+    postgres_url({ config }, value) {
+      config.database.postgresUrl = value.string();
     },
     logfile_path({ config }, value) {
       const path = value.string();
@@ -327,6 +342,7 @@ const SECTIONS: Record<SectionName, Record<string, Reader>> = {
       config.execution.retentionMs = value.duration();
     },
   },
+  cluster: CLUSTER_SECTION,
 };
 
 /** An absolute http(s) URL that paths can be appended to: no query, no fragment. */

@@ -27,6 +27,8 @@ export interface StatSources {
   readonly runsRecorded: () => number;
   /** Jobs removed by retention since startup (extensions.md §7). */
   readonly jobsExpired: () => number;
+  /** STAT `cluster_role` and `cluster_term`; `single`, 0 when absent. */
+  readonly cluster?: () => readonly [string, bigint];
 }
 
 /**
@@ -55,6 +57,7 @@ export interface StatSources {
  * assert.deepEqual(entries[7], ["rules_total", 2]);
  * assert.deepEqual(entries.slice(19).map(([key]) => key), [
  *   "runs_recorded", "retries_scheduled", "execution_history", "jobs_expired",
+ *   "cluster_role", "cluster_term",
  * ]);
  * ```
  */
@@ -94,7 +97,14 @@ export function statEntries(sources: StatSources): StatEntry[] {
     ["retries_scheduled", sum(registry.counterSeries("retries_total"))],
     ["execution_history", info.history],
     ["jobs_expired", sources.jobsExpired()],
+    ...clusterEntries(sources.cluster?.() ?? ["single", 0n]),
   ];
+}
+
+function clusterEntries(
+  [role, term]: readonly [string, bigint],
+): StatEntry[] {
+  return [["cluster_role", role], ["cluster_term", term]];
 }
 
 function sum(series: readonly { readonly value: number }[]): number {

@@ -87,6 +87,7 @@ export function testConfig(
       history: options.history ?? 10,
       retentionMs: options.retentionMs ?? 0,
     },
+    cluster: { leaseMs: 5000 },
   };
 }
 

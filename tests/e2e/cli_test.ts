@@ -94,7 +94,7 @@ const STARTUP_ERRORS: [string, string][] = [
   ],
   [
     "[database]\npersistence = 'disk'",
-    'config: [database] persistence must be "logfile" or "memory"',
+    'config: [database] persistence must be "logfile", "memory" or "postgres"',
   ],
   [
     "[database]\nframerate = 0",

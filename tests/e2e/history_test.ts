@@ -251,7 +251,7 @@ Deno.test("[execution] history = 0 records no run; STAT shows the configured his
   const stat = await ask(d.port, "s STAT");
   assert.match(
     stat,
-    /\ns runs_recorded 0\ns retries_scheduled 0\ns execution_history 0\ns jobs_expired 0\ns OK\n$/,
+    /\ns runs_recorded 0\ns retries_scheduled 0\ns execution_history 0\ns jobs_expired 0\ns cluster_role single\ns cluster_term 0\ns OK\n$/,
   );
 });
 

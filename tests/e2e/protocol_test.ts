@@ -177,11 +177,13 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "retries_scheduled",
     "execution_history",
     "jobs_expired",
+    "cluster_role",
+    "cluster_term",
     "OK",
     undefined,
   ]);
   assert.match(lines[0]!, /^r1 uptime_ns [0-9]+$/);
-  assert.deepEqual(lines.slice(1, 23), [
+  assert.deepEqual(lines.slice(1, 25), [
     "r1 connections 1",
     "r1 jobs_total 1",
     "r1 jobs_planned 1",
@@ -204,6 +206,8 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "r1 retries_scheduled 0",
     "r1 execution_history 10",
     "r1 jobs_expired 0",
+    "r1 cluster_role single",
+    "r1 cluster_term 0",
   ]);
 });
 
@@ -402,7 +406,7 @@ for (const [name, input, expected] of table) {
 Deno.test("bad input: STAT ignores surplus arguments (protocol.md §10)", async () => {
   await using d = await daemon();
   const answer = await converse(d.port, "r1 STAT extra words\n");
-  assert.equal(answer.split("\n").length, 25);
+  assert.equal(answer.split("\n").length, 27);
   assert.ok(answer.endsWith("r1 OK\n"));
 });
 

@@ -117,6 +117,9 @@ async function answer(
   try {
     const namespace = await authenticate(context, request);
     if (namespace === undefined) return [undefined, UNAUTHORIZED];
+    if (context.role() === "follower" && isDataPath(request.path)) {
+      return [undefined, failure(503, "not leader")];
+    }
     return await route(context, request, { namespace, span });
   } catch (error) {
     return [undefined, badInput(request, error)];
@@ -128,6 +131,12 @@ function badInput(request: HttpRequest, error: unknown): HttpResponse {
   if (!(error instanceof BadInput)) throw error;
   log.info(`http request ${request.method} ${request.path}: ${error.message}`);
   return failure(error.status, error.message);
+}
+
+/** Endpoints a follower answers with 503 (spec: cluster.md §4). */
+function isDataPath(path: string): boolean {
+  return path === "/jobs" || path.startsWith("/jobs/") || path === "/rules" ||
+    path.startsWith("/rules/") || path === "/executions" || path === "/stats";
 }
 
 function isPublic(path: string): boolean {

@@ -104,6 +104,7 @@ Deno.test({
         history: 10,
         retentionMs: 0,
       },
+      cluster: { leaseMs: 5000 },
     };
     assert.deepEqual(structuredClone(config), expected);
     assert.deepEqual(
@@ -163,6 +164,7 @@ Deno.test({
         history: 0,
         retentionMs: 0,
       },
+      cluster: { leaseMs: 5000 },
     };
     assert.deepEqual(structuredClone(config), expected);
   },
@@ -551,7 +553,7 @@ const ERRORS: [string, string, string][] = [
   [
     "an unknown persistence",
     '[database]\npersistence = "disk"\n',
-    'config: [database] persistence must be "logfile" or "memory"',
+    'config: [database] persistence must be "logfile", "memory" or "postgres"',
   ],
   [
     "an empty logfile_path",

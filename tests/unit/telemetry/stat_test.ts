@@ -31,6 +31,8 @@ const SPEC_KEYS = [
   "retries_scheduled",
   "execution_history",
   "jobs_expired",
+  "cluster_role",
+  "cluster_term",
 ];
 
 const INFO: StatInfo = {
@@ -116,6 +118,8 @@ r1 runs_recorded 0
 r1 retries_scheduled 0
 r1 execution_history 10
 r1 jobs_expired 0
+r1 cluster_role single
+r1 cluster_term 0
 r1 OK
 `,
     );
@@ -193,6 +197,8 @@ Deno.test({
       retries_scheduled: 0,
       execution_history: 0,
       jobs_expired: 4,
+      cluster_role: "single",
+      cluster_term: 0n,
     });
     live.jobs.failed = 11;
     live.tcp = 1;
