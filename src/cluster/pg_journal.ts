@@ -77,6 +77,11 @@ export class PgJournal implements Journal, AsyncDisposable {
       (this.#options.leading?.() ?? true);
   }
 
+  /** `false` once the lease ran out on the local clock or was lost. */
+  mayAct(): boolean {
+    return !this.#lost && (this.#options.leading?.() ?? true);
+  }
+
   /** Always `idle`: the database needs no compaction. */
   get compaction(): "idle" {
     return "idle";

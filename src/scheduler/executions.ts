@@ -194,7 +194,8 @@ export class Executions {
   }
 
   #pump(): void {
-    const { store, concurrency } = this.#options;
+    const { store, concurrency, journal } = this.#options;
+    if (journal.mayAct?.() === false) return;
     while (
       !this.#stopping && this.#running.size < concurrency &&
       this.#pending.size > 0

@@ -35,6 +35,14 @@ export interface Journal {
    * rejects the newer groups first, so their owner can undo newest first.
    */
   append(mutation: Mutation): Promise<void>;
+  /**
+   * Cluster mode: `false` once this node may no longer act as the leader
+   * (its lease ran out on its own clock, or it was deposed). No execution
+   * starts then, even one whose `triggered` record was committed before
+   * (spec: cluster.md §5, a paused leader fires nothing after its lease).
+   * Absent: always `true`.
+   */
+  mayAct?(): boolean;
 }
 
 /** One run of a runner for one job (spec: runners.md §1). */

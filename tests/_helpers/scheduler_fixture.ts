@@ -28,6 +28,8 @@ export class GroupJournal implements Journal {
   readonly groups: string[][] = [];
   writable = true;
   failNextGroup = false;
+  /** What `mayAct()` answers: a cluster leader whose lease ran out is false. */
+  acting = true;
   #forming: { items: Mutation[]; done: PromiseWithResolvers<void> } | undefined;
 
   append(mutation: Mutation): Promise<void> {
@@ -38,6 +40,10 @@ export class GroupJournal implements Journal {
     }
     this.#forming.items.push(mutation);
     return this.#forming.done.promise;
+  }
+
+  mayAct(): boolean {
+    return this.acting;
   }
 
   #flush(): void {
