@@ -1,4 +1,10 @@
-import { attemptOf, type Job, type JobStatus } from "../domain/job.ts";
+import { countPast, nextPlanned } from "../domain/cron.ts";
+import {
+  attemptOf,
+  type Job,
+  type JobStatus,
+  occurrenceOf,
+} from "../domain/job.ts";
 import type { Rule } from "../domain/rule.ts";
 import { retryDelayMs } from "../domain/rule_options.ts";
 import { DETAIL, type Run, runMessage } from "../domain/run.ts";
@@ -104,17 +110,71 @@ export class Outcomes {
       return;
     }
     let holder = entry;
-    if (ended.outcome.ok) this.transition(entry, "executed").catch(ignore);
-    else if (attemptOf(entry) <= (rule.options?.retries ?? 0)) {
+    if (!ended.outcome.ok && attemptOf(entry) <= (rule.options?.retries ?? 0)) {
       holder = this.#retry(entry, rule, ended.endedNs);
-    } else this.transition(entry, "failed").catch(ignore);
+    } else {
+      holder = this.#end(entry, ended.outcome.ok, ended.endedNs);
+    }
     this.record(holder, run);
   }
 
   /** A due job no rule matches: `failed`, with a `no-rule` run. */
   noRule(entry: JobEntry, nowNs: bigint): void {
-    this.transition(entry, "failed").catch(ignore);
-    this.record(entry, handledRun(entry, nowNs, DETAIL.noRule));
+    const holder = this.#end(entry, false, nowNs);
+    this.record(holder, handledRun(entry, nowNs, DETAIL.noRule));
+  }
+
+  /**
+   * A `catchup=skip` recurring job found due at start: planned at its
+   * first occurrence after now without running, the missed occurrences
+   * logged (spec: extensions.md §4).
+   */
+  skipMissed(entry: JobEntry, nowNs: bigint): void {
+    const missed = countPast(entry.schedule!, entry.executionNs, nowNs, 10_000);
+    log.info(
+      `recurring job ${entry.id}: ${
+        missed >= 10_000 ? "10000 or more" : missed
+      } missed occurrence(s) skipped`,
+      { job: entry.id, skipped: missed },
+    );
+    this.#replan(entry, nowNs);
+  }
+
+  /**
+   * The end of a job's last attempt: `executed` or `failed`, or, for a
+   * recurring job, planned again; returns the job's version that holds
+   * the run.
+   */
+  #end(entry: JobEntry, ok: boolean, nowNs: bigint): JobEntry {
+    if (entry.schedule !== undefined) return this.#replan(entry, nowNs);
+    this.transition(entry, ok ? "executed" : "failed").catch(ignore);
+    return entry;
+  }
+
+  /**
+   * Plans a recurring job's next execution, attempt 1, as its `catchup`
+   * policy says, in one `SET … planned` record (spec: extensions.md §4);
+   * the span of the CRON that scheduled it goes with it. Without any
+   * further occurrence the job ends `failed`, one-shot.
+   */
+  #replan(entry: JobEntry, nowNs: bigint): JobEntry {
+    const { store, journal, undoLog } = this.#options;
+    const schedule = entry.schedule!;
+    const executionNs = nextPlanned(schedule, occurrenceOf(entry), nowNs);
+    if (executionNs === undefined) {
+      log.warn(`recurring job ${entry.id} has no further occurrence`);
+    }
+    const next = executionNs === undefined
+      ? store.putJob(entry.id, entry.executionNs, "failed").entry
+      : store.putJob(entry.id, executionNs, "planned", { schedule }).entry;
+    if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
+    const job = jobValue(next);
+    undoLog.track(journal.append({ kind: "set", job }), () => {
+      if (!store.isCurrent(next)) return;
+      store.restoreJob(entry);
+      if (entry.status === "triggered") this.#options.requeue(entry);
+    }).catch(ignore);
+    return next;
   }
 
   /**
@@ -122,8 +182,8 @@ export class Outcomes {
    * too unless it runs again (spec: persistence.md §6, extensions.md §3).
    */
   interrupted(entry: JobEntry, nowNs: bigint, rerun: boolean): void {
-    if (!rerun) this.transition(entry, "failed").catch(ignore);
-    this.record(entry, handledRun(entry, nowNs, DETAIL.interrupted));
+    const holder = rerun ? entry : this.#end(entry, false, nowNs);
+    this.record(holder, handledRun(entry, nowNs, DETAIL.interrupted));
   }
 
   /**
@@ -152,14 +212,18 @@ export class Outcomes {
     const attempt = failed + 1;
     const delayMs = retryDelayMs(rule.options, failed, random());
     const executionNs = endedNs + BigInt(Math.floor(delayMs * NS_PER_MS));
-    const next = store.putJob(entry.id, executionNs, "planned", attempt).entry;
+    const next = store.putJob(entry.id, executionNs, "planned", {
+      attempt,
+      schedule: entry.schedule,
+      occurrenceNs: entry.schedule && occurrenceOf(entry),
+    }).entry;
     if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
     log.info(
       `job ${entry.id} attempt ${failed} failed, attempt ${attempt} in ${
         Math.round(delayMs)
       } ms`,
     );
-    const job: Job = { id: next.id, executionNs, status: "planned", attempt };
+    const job = jobValue(next);
     undoLog.track(journal.append({ kind: "set", job }), () => {
       if (!store.isCurrent(next)) return;
       store.restoreJob(entry);
@@ -182,10 +246,16 @@ export class Outcomes {
 
 /** A stored job as a value: `attempt` only when above 1, as records show it. */
 export function jobValue(entry: JobEntry, status = entry.status): Job {
-  const { id, executionNs, attempt } = entry;
-  return attempt !== undefined && attempt > 1
-    ? { id, executionNs, status, attempt }
-    : { id, executionNs, status };
+  const { id, executionNs, attempt, schedule, occurrenceNs } = entry;
+  const job: { -readonly [K in keyof Job]: Job[K] } = {
+    id,
+    executionNs,
+    status,
+  };
+  if (attempt !== undefined && attempt > 1) job.attempt = attempt;
+  if (schedule !== undefined) job.schedule = schedule;
+  if (occurrenceNs !== undefined) job.occurrenceNs = occurrenceNs;
+  return job;
 }
 
 /** The run of an execution that ended. */

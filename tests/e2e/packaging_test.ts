@@ -108,7 +108,13 @@ Deno.test("deno.lock and deno.json imports hold only the daemon's packages; dev.
     "sdk-metrics@3.1.0",
     "sdk-trace@3.1.0",
   ].map((name) => `@opentelemetry/${name}`);
-  const daemon = ["@logtape/logtape@2.4.2", ...otel, "smol-toml@1.9.1"];
+  // croner (issue 14): cron expressions of recurring jobs.
+  const daemon = [
+    "@logtape/logtape@2.4.2",
+    ...otel,
+    "croner@11.0.1",
+    "smol-toml@1.9.1",
+  ];
   const peer = "_@opentelemetry+api@1.10.0";
   assert.deepEqual(
     Object.keys(lock.npm ?? {}).map((key) => key.replace(peer, "")).sort(),
