@@ -173,6 +173,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "execution_concurrency",
     "execution_timeout",
     "persistence_writable",
+    "jobs_recurring",
     "runs_recorded",
     "retries_scheduled",
     "execution_history",
@@ -181,7 +182,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     undefined,
   ]);
   assert.match(lines[0]!, /^r1 uptime_ns [0-9]+$/);
-  assert.deepEqual(lines.slice(1, 23), [
+  assert.deepEqual(lines.slice(1, 24), [
     "r1 connections 1",
     "r1 jobs_total 1",
     "r1 jobs_planned 1",
@@ -200,6 +201,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "r1 execution_concurrency 16",
     "r1 execution_timeout 0",
     "r1 persistence_writable 1",
+    "r1 jobs_recurring 0",
     "r1 runs_recorded 0",
     "r1 retries_scheduled 0",
     "r1 execution_history 10",
@@ -402,7 +404,7 @@ for (const [name, input, expected] of table) {
 Deno.test("bad input: STAT ignores surplus arguments (protocol.md §10)", async () => {
   await using d = await daemon();
   const answer = await converse(d.port, "r1 STAT extra words\n");
-  assert.equal(answer.split("\n").length, 25);
+  assert.equal(answer.split("\n").length, 26);
   assert.ok(answer.endsWith("r1 OK\n"));
 });
 
