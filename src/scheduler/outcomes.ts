@@ -1,4 +1,4 @@
-import { countPast, nextPlanned } from "../domain/cron.ts";
+import { countPast, latestOccurrence, nextPlanned } from "../domain/cron.ts";
 import {
   attemptOf,
   type Job,
@@ -15,6 +15,8 @@ import type { Counter, Journal, Metrics, Outcome } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
 const log = logger("scheduler");
+/** Missed occurrences counted at start for the log, at most. */
+const MISSED_MAX = 10_000;
 const NS_PER_MS = 1e6;
 const INTERRUPTED =
   "interrupted: the daemon stopped before the execution ended";
@@ -125,19 +127,32 @@ export class Outcomes {
   }
 
   /**
-   * A `catchup=skip` recurring job found due at start: planned at its
-   * first occurrence after now without running, the missed occurrences
-   * logged (spec: extensions.md §4).
+   * A recurring job found due at start, its occurrences missed while the
+   * daemon was down (spec: extensions.md §4): with `skip` planned at its
+   * first occurrence after now without running; with `once` due at once
+   * for the latest missed occurrence, so one run stands for them all. The
+   * count is logged.
    */
-  skipMissed(entry: JobEntry, nowNs: bigint): void {
-    const missed = countPast(entry.schedule!, entry.executionNs, nowNs, 10_000);
+  missed(entry: JobEntry, nowNs: bigint): void {
+    const schedule = entry.schedule!;
+    const missed = countPast(schedule, entry.executionNs, nowNs, MISSED_MAX);
+    const count = missed >= MISSED_MAX ? `${MISSED_MAX} or more` : missed;
+    const what = schedule.catchup === "skip" ? "skipped" : "run once";
     log.info(
-      `recurring job ${entry.id}: ${
-        missed >= 10_000 ? "10000 or more" : missed
-      } missed occurrence(s) skipped`,
-      { job: entry.id, skipped: missed },
+      `recurring job ${entry.id}: ${count} missed occurrence(s) ${what}`,
+      { job: entry.id, missed },
     );
-    this.#replan(entry, nowNs);
+    const latest = schedule.catchup === "skip"
+      ? undefined
+      : latestOccurrence(schedule, nowNs);
+    if (schedule.catchup === "skip") this.#replan(entry, nowNs);
+    else if (latest !== undefined && latest > entry.executionNs) {
+      const { store } = this.#options;
+      this.#plan(
+        entry,
+        store.putJob(entry.id, latest, "planned", { schedule }).entry,
+      );
+    }
   }
 
   /**
@@ -158,15 +173,26 @@ export class Outcomes {
    * further occurrence the job ends `failed`, one-shot.
    */
   #replan(entry: JobEntry, nowNs: bigint): JobEntry {
-    const { store, journal, undoLog } = this.#options;
     const schedule = entry.schedule!;
     const executionNs = nextPlanned(schedule, occurrenceOf(entry), nowNs);
     if (executionNs === undefined) {
       log.warn(`recurring job ${entry.id} has no further occurrence`);
     }
-    const next = executionNs === undefined
-      ? store.putJob(entry.id, entry.executionNs, "failed").entry
-      : store.putJob(entry.id, executionNs, "planned", { schedule }).entry;
+    const { store } = this.#options;
+    return this.#plan(
+      entry,
+      executionNs === undefined
+        ? store.putJob(entry.id, entry.executionNs, "failed").entry
+        : store.putJob(entry.id, executionNs, "planned", { schedule }).entry,
+    );
+  }
+
+  /**
+   * Records `next`, the new version of a recurring job stored in place of
+   * `entry`, with its span; undone (back to `entry`) if not durable.
+   */
+  #plan(entry: JobEntry, next: JobEntry): JobEntry {
+    const { store, journal, undoLog } = this.#options;
     if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
     const job = jobValue(next);
     undoLog.track(journal.append({ kind: "set", job }), () => {

@@ -185,6 +185,12 @@ Deno.test("at start a missed skip job is planned after now without running; once
   await f.tick();
   const ran = f.executor.started.map((s) => s.execution.job.id).sort();
   assert.deepEqual(ran, ["a.all", "a.crashed", "a.once"]);
+  const executionOf = (id: string) =>
+    f.executor.started.find((s) => s.execution.job.id === id)!.execution.job
+      .executionNs;
+  // once: one run for the latest missed occurrence; all: the first missed
+  assert.equal(executionOf("a.once"), T0);
+  assert.equal(executionOf("a.all"), missed);
   const crashed = f.executor.started.findIndex((s) =>
     s.execution.job.id === "a.crashed"
   );
