@@ -62,9 +62,11 @@ export function jobJson(job: Job): string {
   },"execution":${job.executionNs}${
     attempt > 1 ? `,"attempt":${attempt}` : ""
   }${
-    schedule === undefined ? "" : `,"cron":${s(schedule.expression)},"tz":${
-      s(schedule.tz)
-    },"catchup":${s(schedule.catchup)}`
+    schedule === undefined
+      ? ""
+      : `,"cron":${s(schedule.expression)},"tz":${s(schedule.tz)},"catchup":${
+        s(schedule.catchup)
+      }`
   }}`;
 }
 
