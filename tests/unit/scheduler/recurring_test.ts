@@ -215,3 +215,18 @@ Deno.test("the span of the CRON that scheduled a job goes with it to its next oc
   assert.equal(f.store.job("a")?.setSpan, span);
   assert.equal(f.request("GET a"), `OK planned ${T0 + 2n * TEN}`);
 });
+
+Deno.test("a re-planning group that fails to commit is undone: the job is triggered again, still recurring, nothing lost", async () => {
+  const f = fixture();
+  f.request("RULE SET r a shell x");
+  f.request('CRON a "*/10 * * * * *"');
+  f.clock.ns = T0 + TEN;
+  await f.tick();
+  f.journal.failNextGroup = true;
+  await f.finish(0, exited(0));
+  assert.equal(f.request("GET a"), `OK triggered ${T0 + TEN}`);
+  assert.equal(f.store.recurringCount, 1);
+  assert.equal(f.store.job("a")?.schedule?.expression, "*/10 * * * * *");
+  assert.equal(f.request("HISTORY a"), "OK", "the run was undone too");
+  assert.ok(!f.journal.lines.some((line) => line.startsWith("RUN ")));
+});
