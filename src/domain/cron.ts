@@ -28,6 +28,13 @@ interface Compiled {
   readonly tz: string;
   /** The hour field names fixed hours (neither `*` nor a step). */
   readonly fixedHour: boolean;
+  /**
+   * The last answer of {@link nextOccurrence}: `next` is the first
+   * occurrence after every instant in [`from`, `next`), so jobs sharing a
+   * schedule (a CRON burst, a hundred thousand `@daily` jobs re-planned
+   * together) compute it once.
+   */
+  memo?: { readonly from: bigint; readonly next: bigint };
 }
 
 const compiled = new Map<string, Compiled>();
@@ -45,7 +52,7 @@ function compile(schedule: Schedule): Compiled {
     domAndDow: dom.startsWith("*") || dow.startsWith("*"),
   });
   const fixedHour = !hour.startsWith("*") && !hour.includes("/");
-  const made = { cron, tz: schedule.tz, fixedHour };
+  const made: Compiled = { cron, tz: schedule.tz, fixedHour };
   if (compiled.size < COMPILED_MAX) compiled.set(key, made);
   return made;
 }
@@ -129,16 +136,17 @@ export function nextOccurrence(
   schedule: Schedule,
   fromNs: bigint,
 ): bigint | undefined {
-  const found = afterMs(compile(schedule), toMs(fromNs));
-  if (found === undefined) return undefined;
-  let ns = BigInt(found) * NS_PER_MS;
-  // fromNs inside the millisecond of an occurrence
-  if (ns <= fromNs) {
-    const again = afterMs(compile(schedule), found);
-    if (again === undefined) return undefined;
-    ns = BigInt(again) * NS_PER_MS;
+  const c = compile(schedule);
+  const { memo } = c;
+  if (memo !== undefined && memo.from <= fromNs && fromNs < memo.next) {
+    return memo.next;
   }
-  return ns;
+  // occurrences are whole seconds: the first after fromNs's millisecond
+  const found = afterMs(c, toMs(fromNs));
+  if (found === undefined) return undefined;
+  const next = BigInt(found) * NS_PER_MS;
+  c.memo = { from: fromNs, next };
+  return next;
 }
 
 /** The latest occurrence at or before `toNs`, in ns. */
