@@ -177,6 +177,9 @@ export function parseSchedule(
   if (!isCatchup(catchup)) {
     throw new SyntaxError(`unknown catchup policy "${catchup}"`);
   }
+  // a stored (canonical) expression, as replay reads it, is found at once
+  const given = interned.get(`${expression}\n${tz}\n${catchup}`);
+  if (given !== undefined) return given;
   const canonical = normalizeExpression(expression);
   const key = `${canonical}\n${tz}\n${catchup}`;
   const found = interned.get(key);

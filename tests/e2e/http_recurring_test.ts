@@ -48,6 +48,8 @@ Deno.test("PUT /jobs/{id} with cron, tz and catchup stores a recurring job; its 
   const plain = await api.get("/jobs/backup.nightly");
   assert.doesNotMatch(plain.body, /cron/);
   assert.match(await converse(d.port, "s STAT\n"), /\ns jobs_recurring 1\n/);
+  const metrics = await api.get("/metrics");
+  assert.match(metrics.body, /^ztick_jobs_recurring 1$/m);
 });
 
 Deno.test("PUT /jobs/{id}: a bad cron body is 400 invalid json and stores nothing", async () => {

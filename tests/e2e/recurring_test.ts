@@ -135,3 +135,26 @@ async function lines(path: string): Promise<number> {
     throw error;
   }
 }
+
+Deno.test("CRON over TCP: the examples of extensions.md §4 answer OK, bad input ERROR and stores nothing", async () => {
+  await using d = await startTestDaemon();
+  assert.equal(
+    await converse(
+      d.port,
+      'r1 CRON backup.nightly "30 2 * * *" tz=Europe/Paris\n' +
+        "r2 CRON report.weekly @weekly catchup=skip\n" +
+        'r3 CRON bad "0 0 30 2 *"\n' +
+        "r4 CRON bad @daily tz=Nowhere/City\n" +
+        "r5 CRON bad\n" +
+        "r6 CRON bad @daily surplus\n" +
+        'r7 CRON bad "0 0 L * *"\n' +
+        "r8 CRON bad @daily catchup=\n" +
+        "r9 GET bad\n",
+    ),
+    "r1 OK\nr2 OK\nr3 ERROR\nr4 ERROR\nr5 ERROR\nr6 ERROR\nr7 ERROR\nr8 ERROR\nr9 ERROR\n",
+  );
+  assert.match(
+    await converse(d.port, "q QUERY\n"),
+    /^q (backup\.nightly|report\.weekly) planned \d+\nq (backup\.nightly|report\.weekly) planned \d+\nq OK\n$/,
+  );
+});
