@@ -64,6 +64,7 @@ export interface StoreSnapshot {
 }
 
 const NO_RUNS: readonly Run[] = [];
+const NO_EXTRAS: JobExtras = {};
 
 /** Re-SETs leave superseded heap items behind; beyond this many, drop them. */
 const STALE_SLACK = 1024;
@@ -181,7 +182,7 @@ export class JobStore {
     id: string,
     executionNs: bigint,
     status: JobStatus,
-    extras: JobExtras = {},
+    extras: JobExtras = NO_EXTRAS,
   ): { entry: JobEntry; previous: JobEntry | undefined } {
     const { attempt = 1, schedule, occurrenceNs } = extras;
     const entry: JobEntry = schedule === undefined
