@@ -111,12 +111,11 @@ export class Outcomes {
       this.record(current, run);
       return;
     }
-    let holder = entry;
-    if (!ended.outcome.ok && attemptOf(entry) <= (rule.options?.retries ?? 0)) {
-      holder = this.#retry(entry, rule, ended.endedNs);
-    } else {
-      holder = this.#end(entry, ended.outcome.ok, ended.endedNs);
-    }
+    const retry = !ended.outcome.ok &&
+      attemptOf(entry) <= (rule.options?.retries ?? 0);
+    const holder = retry
+      ? this.#retry(entry, rule, ended.endedNs)
+      : this.#end(entry, ended.outcome.ok, ended.endedNs);
     this.record(holder, run);
   }
 
