@@ -137,6 +137,16 @@ Deno.test("@weekly is Sunday midnight; 0 and 7 are both Sunday; names are case-i
   assert.deepEqual(occurrences("0 0 * feb Mon", "2027-01-01T00:00:00Z", 1), [
     "2027-02-01T00:00:00.000Z",
   ]);
+  // ranges up to 7 end on Sunday: Friday, Saturday, Sunday
+  assert.deepEqual(occurrences("0 0 * * 5-7", "2027-01-01T00:00:00Z", 3), [
+    "2027-01-02T00:00:00.000Z",
+    "2027-01-03T00:00:00.000Z",
+    "2027-01-08T00:00:00.000Z",
+  ]);
+  assert.deepEqual(occurrences("0 9 * * mon-FRI", "2027-01-01T12:00:00Z", 2), [
+    "2027-01-04T09:00:00.000Z",
+    "2027-01-05T09:00:00.000Z",
+  ]);
   assert.deepEqual(occurrences("@hourly", "2027-01-01T00:00:00Z", 1), [
     "2027-01-01T01:00:00.000Z",
   ]);
