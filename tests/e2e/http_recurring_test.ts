@@ -50,6 +50,11 @@ Deno.test("PUT /jobs/{id} with cron, tz and catchup stores a recurring job; its 
   assert.match(await converse(d.port, "s STAT\n"), /\ns jobs_recurring 1\n/);
   const metrics = await api.get("/metrics");
   assert.match(metrics.body, /^ztick_jobs_recurring 1$/m);
+  assert.match(
+    metrics.body,
+    /^ztick_requests_total\{command="CRON",result="ok"\} 2$/m,
+    "a PUT with cron and the CRON request",
+  );
 });
 
 Deno.test("PUT /jobs/{id}: a bad cron body is 400 invalid json and stores nothing", async () => {

@@ -26,20 +26,27 @@ import {
 
 const JOBS_PATH = "/jobs/";
 
-/**
- * `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. `span` is
- * the request's span, kept with the job a PUT schedules.
- */
+/** Who asks for a `/jobs/{id}` request, and how it is counted. */
+export interface JobRequestContext {
+  readonly namespace: string;
+  /** The request's span, kept with the job a PUT schedules. */
+  readonly span?: TraceParent | undefined;
+  /** Told when a PUT is the protocol's CRON rather than SET. */
+  readonly named?: (command: "CRON") => void;
+}
+
+/** `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. */
 export async function jobEndpoint(
   commands: Commands,
   request: HttpRequest,
-  { namespace, span }: { namespace: string; span?: TraceParent | undefined },
+  { namespace, span, named }: JobRequestContext,
 ): Promise<HttpResponse> {
   const id = readId(request.path, JOBS_PATH);
   if (!isInside(namespace, id)) return failure(403, "forbidden");
   switch (request.method) {
     case "PUT": {
       const body = readBody(request);
+      if (body.cron !== undefined) named?.("CRON");
       const result = body.cron === undefined
         ? commands.set(id, readExecution(body), namespace, span)
         : commands.cron(id, readSchedule(body), namespace, span);
