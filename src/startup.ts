@@ -144,8 +144,7 @@ export function registerGauges(
     Object.entries(scheduler.stats().jobs).map((
       [status, count],
     ) => [{ status }, count]));
-  // no job has a schedule before CRON (extensions.md §4) comes
-  registry.gauge("jobs_recurring", () => 0);
+  registry.gauge("jobs_recurring", () => scheduler.stats().jobsRecurring);
   registry.gauge("rules", () => scheduler.stats().rulesTotal);
   registry.gauge("connections", () => [
     [{ protocol: "tcp" }, server.connections],

@@ -313,6 +313,7 @@ function liveGauges(
     executionsInflight: 0,
     runsRecorded: 0,
     jobsExpired: 0,
+    jobsRecurring: 0,
   };
   return {
     scheduler: { stats: () => current()?.scheduler.stats() ?? none },

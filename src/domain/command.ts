@@ -1,4 +1,5 @@
 import type { Rule } from "./rule.ts";
+import type { Schedule } from "./schedule.ts";
 
 /** A request's instruction with its checked arguments (spec: protocol.md §6). */
 export type Command =
@@ -14,7 +15,13 @@ export type Command =
   | { readonly kind: "removeRule"; readonly ruleId: string }
   | { readonly kind: "listRules" }
   | { readonly kind: "stat" }
-  | { readonly kind: "history"; readonly jobId: string };
+  | { readonly kind: "history"; readonly jobId: string }
+  /** A recurring job (spec: extensions.md §4). */
+  | {
+    readonly kind: "cron";
+    readonly jobId: string;
+    readonly schedule: Schedule;
+  };
 
 /** The name of a command as clients write it. */
 export const INSTRUCTIONS: Record<Command["kind"], string> = {
@@ -27,4 +34,5 @@ export const INSTRUCTIONS: Record<Command["kind"], string> = {
   listRules: "LISTRULES",
   stat: "STAT",
   history: "HISTORY",
+  cron: "CRON",
 };

@@ -2,6 +2,7 @@ import { isJobStatus, type Job, type JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import { ruleOptionTokens } from "../domain/rule_options.ts";
 import { isRunOutcome, type Run } from "../domain/run.ts";
+import { parseSchedule } from "../domain/schedule.ts";
 import { runnerArgs } from "../domain/runner.ts";
 import { parseInt64 } from "../domain/timestamp.ts";
 import { parseRule } from "../protocol/request.ts";
@@ -38,11 +39,12 @@ import {
 export function formatRecord(mutation: Mutation): string {
   switch (mutation.kind) {
     case "set": {
-      const { id, executionNs, status, attempt } = mutation.job;
-      const line = `SET ${quoteToken(id)} ${executionNs} ${status}`;
-      return attempt !== undefined && attempt > 1
-        ? `${line} attempt=${attempt}`
-        : line;
+      const { id, executionNs, status, attempt, schedule } = mutation.job;
+      let line = `SET ${quoteToken(id)} ${executionNs} ${status}`;
+      if (attempt !== undefined && attempt > 1) line += ` attempt=${attempt}`;
+      return schedule === undefined
+        ? line
+        : line + scheduleFields(mutation.job);
     }
     case "remove":
       return `REMOVE ${quoteToken(mutation.jobId)}`;
@@ -62,6 +64,20 @@ export function formatRecord(mutation: Mutation): string {
     case "run":
       return formatRun(mutation.run);
   }
+}
+
+/**
+ * ` cron=<expression> tz=<zone> catchup=<policy> [occurrence=<ns>]`, each
+ * one token, quoted as a whole when needed (spec: extensions.md §5).
+ */
+function scheduleFields({ schedule, occurrenceNs }: Job): string {
+  const { expression, tz, catchup } = schedule!;
+  const text = ` ${quoteToken(`cron=${expression}`)} ${
+    quoteToken(`tz=${tz}`)
+  } catchup=${catchup}`;
+  return occurrenceNs === undefined
+    ? text
+    : `${text} occurrence=${occurrenceNs}`;
 }
 
 /** `RUN <job_id> <attempt> <started_ns> <ended_ns> <outcome> <rule_id> <detail> <message>`. */
@@ -154,9 +170,12 @@ export function parseTokenizedRecord(line: string): Mutation | undefined {
   }
 }
 
+const SET_FIELDS = ["attempt", "cron", "tz", "catchup", "occurrence"];
+
 /**
- * `<job_id> <execution_ns> <status> [attempt=<k>]` (spec: extensions.md
- * §5); `attempt=1` is read but not kept, as it is never written.
+ * `<job_id> <execution_ns> <status> [attempt=<k>] [cron=… tz=… catchup=…
+ * [occurrence=<ns>]]` (spec: extensions.md §5); `attempt=1` is read but
+ * not kept, as it is never written; `occurrence` only when it differs.
  */
 function parseJob(args: readonly string[]): Job {
   const [id, ns, status, ...fields] = args;
@@ -166,23 +185,45 @@ function parseJob(args: readonly string[]): Job {
   if (!isJobStatus(status)) {
     throw new SyntaxError(`unknown status "${status}"`);
   }
-  const job = { id, executionNs: parseInt64(ns), status: status as JobStatus };
-  let attempt = 1;
-  const seen = new Set<string>();
+  const executionNs = parseInt64(ns);
+  const job: { -readonly [K in keyof Job]: Job[K] } = {
+    id,
+    executionNs,
+    status: status as JobStatus,
+  };
+  const given = new Map<string, string>();
   for (const field of fields) {
     const equals = field.indexOf("=");
     if (equals < 1) {
       throw new SyntaxError(`SET field "${field}" is not key=value`);
     }
     const key = field.slice(0, equals);
-    if (seen.has(key)) throw new SyntaxError(`SET field "${key}" given twice`);
-    seen.add(key);
-    if (key !== "attempt") {
+    if (given.has(key)) throw new SyntaxError(`SET field "${key}" given twice`);
+    if (!SET_FIELDS.includes(key)) {
       throw new SyntaxError(`unknown SET field "${field}"`);
     }
-    attempt = positive("attempt", field.slice(key.length + 1));
+    given.set(key, field.slice(equals + 1));
   }
-  return attempt > 1 ? { ...job, attempt } : job;
+  const attempt = given.get("attempt");
+  if (attempt !== undefined && positive("attempt", attempt) > 1) {
+    job.attempt = positive("attempt", attempt);
+  }
+  const cron = given.get("cron");
+  const tz = given.get("tz");
+  const catchup = given.get("catchup");
+  const occurrence = given.get("occurrence");
+  if (cron === undefined || tz === undefined || catchup === undefined) {
+    if (given.size > (attempt === undefined ? 0 : 1)) {
+      throw new SyntaxError("SET needs cron=, tz= and catchup= together");
+    }
+    return job;
+  }
+  job.schedule = parseSchedule(cron, { tz, catchup });
+  if (occurrence !== undefined) {
+    const occurrenceNs = parseInt64(occurrence);
+    if (occurrenceNs !== executionNs) job.occurrenceNs = occurrenceNs;
+  }
+  return job;
 }
 
 /** `RUN`'s eight fields (spec: extensions.md §5). */

@@ -39,11 +39,20 @@ export function formatJson(mutation: Mutation): string {
   const s = JSON.stringify;
   switch (mutation.kind) {
     case "set": {
-      const { id, executionNs, status, attempt } = mutation.job;
+      const { id, executionNs, status, attempt, schedule, occurrenceNs } =
+        mutation.job;
       // Built by hand: a bigint must not pass through a double.
-      const fields = attempt !== undefined && attempt > 1
+      let fields = attempt !== undefined && attempt > 1
         ? `,"attempt":${attempt}`
         : "";
+      if (schedule !== undefined) {
+        fields += `,"cron":${s(schedule.expression)},"tz":${
+          s(schedule.tz)
+        },"catchup":${s(schedule.catchup)}`;
+        if (occurrenceNs !== undefined) {
+          fields += `,"occurrence":${occurrenceNs}`;
+        }
+      }
       return `{"type":"set","identifier":${
         s(id)
       },"execution":${executionNs},"status":${s(status)}${fields}}`;

@@ -2,6 +2,7 @@ import type { Command } from "../domain/command.ts";
 import type { Rule } from "../domain/rule.ts";
 import { isOptionToken, parseRuleOptions } from "../domain/rule_options.ts";
 import { parseRunner } from "../domain/runner.ts";
+import { parseCronArgs } from "../domain/schedule.ts";
 import { parseTimestamp } from "../domain/timestamp.ts";
 import { tokenize } from "./tokens.ts";
 
@@ -83,6 +84,14 @@ function parseCommand(tokens: readonly string[]): Command {
       return { kind: "stat" };
     case "HISTORY":
       return { kind: "history", jobId: identifier("job", args[0]) };
+    case "CRON": {
+      const [jobId, expression, ...options] = args;
+      if (expression === undefined) {
+        throw new SyntaxError("CRON needs a job and an expression");
+      }
+      const schedule = parseCronArgs(expression, options);
+      return { kind: "cron", jobId: identifier("job", jobId), schedule };
+    }
     case "RULE": {
       const [subcommand, ruleId, pattern, ...rest] = args;
       if (subcommand !== "SET") {

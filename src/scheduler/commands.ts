@@ -1,4 +1,5 @@
 import type { Command } from "../domain/command.ts";
+import { firstOccurrence } from "../domain/cron.ts";
 import type { Job, JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import { ANY_NAMESPACE, isInside } from "../domain/namespace.ts";
@@ -6,7 +7,8 @@ import { compareBytes, type Rule } from "../domain/rule.ts";
 import { BinaryHeap } from "../heap.ts";
 import type { Failure, Result, StatEntry } from "../domain/result.ts";
 import type { JobStore } from "./job_store.ts";
-import type { Counter, Journal, Metrics, TraceParent } from "./ports.ts";
+import type { Schedule } from "../domain/schedule.ts";
+import type { Clock, Counter, Journal, Metrics, TraceParent } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
 /** Which jobs `listJobs` returns (spec: http-api.md §4, `GET /jobs`). */
@@ -26,6 +28,8 @@ export interface CommandsOptions {
   readonly journal: Journal;
   readonly undoLog: UndoLog;
   readonly metrics: Metrics;
+  /** Where CRON's first occurrence is counted from. */
+  readonly clock: Clock;
   /** STAT's entries, in the spec's order (protocol.md §6). */
   readonly stat: () => readonly StatEntry[];
 }
@@ -51,6 +55,7 @@ export class Commands {
   readonly #journal: Journal;
   readonly #undoLog: UndoLog;
   readonly #stat: () => readonly StatEntry[];
+  readonly #clock: Clock;
   readonly #scheduled: Counter;
   readonly #removed: Counter;
 
@@ -59,6 +64,7 @@ export class Commands {
     this.#journal = options.journal;
     this.#undoLog = options.undoLog;
     this.#stat = options.stat;
+    this.#clock = options.clock;
     this.#scheduled = options.metrics.counter("jobs_scheduled_total");
     this.#removed = options.metrics.counter("jobs_removed_total");
   }
@@ -91,6 +97,8 @@ export class Commands {
         return { kind: "stats", entries: this.#stat() };
       case "history":
         return this.history(command.jobId, namespace);
+      case "cron":
+        return this.cron(command.jobId, command.schedule, namespace, span);
     }
   }
 
@@ -104,12 +112,50 @@ export class Commands {
     namespace: string,
     span?: TraceParent,
   ): Result {
+    return this.#plan(jobId, executionNs, undefined, { namespace, span });
+  }
+
+  /**
+   * CRON: creates or replaces a recurring job, planned at the schedule's
+   * first occurrence after now; `invalid` when there is none within five
+   * years (spec: extensions.md §4).
+   */
+  cron(
+    jobId: string,
+    schedule: Schedule,
+    namespace: string,
+    span?: TraceParent,
+  ): Result {
     if (!isInside(namespace, jobId)) return outside(jobId);
+    const executionNs = firstOccurrence(schedule, this.#clock.nowNs());
+    if (executionNs === undefined) {
+      return {
+        kind: "invalid",
+        reason: `"${schedule.expression}" has no occurrence in five years`,
+      };
+    }
+    return this.#plan(jobId, executionNs, schedule, { namespace, span });
+  }
+
+  #plan(
+    jobId: string,
+    executionNs: bigint,
+    schedule: Schedule | undefined,
+    by: { namespace: string; span: TraceParent | undefined },
+  ): Result {
+    if (!isInside(by.namespace, jobId)) return outside(jobId);
     if (!this.#journal.writable) return READ_ONLY;
     const store = this.#store;
-    const { entry, previous } = store.putJob(jobId, executionNs, "planned");
-    if (span !== undefined) entry.setSpan = span;
-    const job: Job = { id: entry.id, executionNs, status: "planned" };
+    const { entry, previous } = store.putJob(
+      jobId,
+      executionNs,
+      "planned",
+      schedule === undefined ? undefined : { schedule },
+    );
+    if (by.span !== undefined) entry.setSpan = by.span;
+    const job: Job = schedule === undefined
+      ? { id: entry.id, executionNs, status: "planned" }
+      : { id: entry.id, executionNs, status: "planned", schedule };
     const committed = this.#record({ kind: "set", job }, () => {
       if (!store.isCurrent(entry)) return;
       if (previous) store.restoreJob(previous);

@@ -119,6 +119,7 @@ export class Executions {
     const nowNs = this.#options.clock.nowNs();
     const rerun = this.#options.onInterrupted === "rerun";
     for (const entry of this.#options.store.jobs()) {
+      if (isMissed(entry, nowNs)) this.#outcomes.missed(entry, nowNs);
       if (entry.status !== "triggered") continue;
       if (rerun) {
         log.warn(`interrupted job ${entry.id} will run again`, {
@@ -301,6 +302,16 @@ export class Executions {
     }
     return series;
   }
+}
+
+/**
+ * A recurring job whose occurrence passed while the daemon was down (not
+ * a retry: those run as they are), unless its policy is `all`.
+ */
+function isMissed(entry: JobEntry, nowNs: bigint): boolean {
+  return entry.status === "planned" && entry.schedule !== undefined &&
+    entry.schedule.catchup !== "all" && entry.occurrenceNs === undefined &&
+    entry.executionNs <= nowNs;
 }
 
 /** Why an execution was aborted when its time ran out. */

@@ -2,6 +2,7 @@ import type { Job, JobStatus } from "../domain/job.ts";
 import type { Mutation } from "../domain/mutation.ts";
 import type { Rule } from "../domain/rule.ts";
 import { isSameRun, type Run, withRun } from "../domain/run.ts";
+import type { Schedule } from "../domain/schedule.ts";
 import { BinaryHeap } from "../heap.ts";
 import { FailedRuns, type IndexedRun } from "./failed_runs.ts";
 import { JobTable } from "./job_table.ts";
@@ -25,6 +26,10 @@ export interface JobEntry extends Job {
   status: JobStatus;
   /** Set only above 1 (a retry). */
   attempt?: number;
+  /** Set only for a recurring job (extensions.md §4). */
+  readonly schedule?: Schedule;
+  /** Set only when it differs from the execution time (a retry). */
+  readonly occurrenceNs?: bigint;
   /** Order in which SETs were applied; breaks ties between due times. */
   readonly seq: number;
   /** Added when the job is first triggered or gets a run; kept by SETs. */
@@ -34,6 +39,15 @@ export interface JobEntry extends Job {
    * retries, in memory only (observability.md §2).
    */
   setSpan?: TraceParent;
+}
+
+/** What a new version of a job has besides its time and status. */
+export interface JobExtras {
+  /** Attempt of its next execution (default 1). */
+  readonly attempt?: number;
+  readonly schedule?: Schedule | undefined;
+  /** The occurrence it stands for, when not its execution time. */
+  readonly occurrenceNs?: bigint | undefined;
 }
 
 /** What a store keeps besides its contents. */
@@ -50,6 +64,7 @@ export interface StoreSnapshot {
 }
 
 const NO_RUNS: readonly Run[] = [];
+const NO_EXTRAS: JobExtras = {};
 
 /** Re-SETs leave superseded heap items behind; beyond this many, drop them. */
 const STALE_SLACK = 1024;
@@ -83,6 +98,7 @@ export class JobStore {
     failed: 0,
   };
   #seq = 0;
+  #recurring = 0;
   readonly #history: number;
   readonly #failed = new FailedRuns();
   /** Called when a planned job becomes the earliest one waiting. */
@@ -107,6 +123,11 @@ export class JobStore {
     return this.#jobs.size;
   }
 
+  /** Number of jobs with a schedule (STAT `jobs_recurring`). */
+  get recurringCount(): number {
+    return this.#recurring;
+  }
+
   /** Number of rules. */
   get ruleCount(): number {
     return this.#rules.size;
@@ -116,8 +137,8 @@ export class JobStore {
   apply(mutation: Mutation): void {
     switch (mutation.kind) {
       case "set": {
-        const { id, executionNs, status, attempt = 1 } = mutation.job;
-        this.putJob(id, executionNs, status, attempt);
+        const { id, executionNs, status } = mutation.job;
+        this.putJob(id, executionNs, status, mutation.job);
         break;
       }
       case "run": {
@@ -161,14 +182,21 @@ export class JobStore {
     id: string,
     executionNs: bigint,
     status: JobStatus,
-    attempt = 1,
+    extras: JobExtras = NO_EXTRAS,
   ): { entry: JobEntry; previous: JobEntry | undefined } {
-    const entry: JobEntry = {
-      id: ownCopy(id),
-      executionNs,
-      status,
-      seq: ++this.#seq,
-    };
+    const { attempt = 1, schedule, occurrenceNs } = extras;
+    const entry: JobEntry = schedule === undefined
+      ? { id: ownCopy(id), executionNs, status, seq: ++this.#seq }
+      : occurrenceNs === undefined || occurrenceNs === executionNs
+      ? { id: ownCopy(id), executionNs, status, seq: ++this.#seq, schedule }
+      : {
+        id: ownCopy(id),
+        executionNs,
+        status,
+        seq: ++this.#seq,
+        schedule,
+        occurrenceNs,
+      };
     if (attempt > 1) entry.attempt = attempt;
     const previous = this.restoreJob(entry);
     if (previous?.history !== undefined) entry.history = previous.history;
@@ -178,8 +206,9 @@ export class JobStore {
   /** Stores a given version of a job (an undo); returns the one replaced. */
   restoreJob(entry: JobEntry): JobEntry | undefined {
     const previous = this.#jobs.set(entry);
-    if (previous) this.#counts[previous.status]--;
+    if (previous) this.#forget(previous);
     this.#counts[entry.status]++;
+    if (entry.schedule !== undefined) this.#recurring++;
     if (entry.status === "planned") this.replan(entry);
     return previous;
   }
@@ -187,8 +216,13 @@ export class JobStore {
   /** Removes a job; returns it. */
   deleteJob(id: string): JobEntry | undefined {
     const entry = this.#jobs.delete(id);
-    if (entry) this.#counts[entry.status]--;
+    if (entry) this.#forget(entry);
     return entry;
+  }
+
+  #forget(entry: JobEntry): void {
+    this.#counts[entry.status]--;
+    if (entry.schedule !== undefined) this.#recurring--;
   }
 
   /** Changes a stored job's status in place. */

@@ -1,4 +1,10 @@
-import { attemptOf, type Job, type JobStatus } from "../domain/job.ts";
+import { countPast, latestOccurrence, nextPlanned } from "../domain/cron.ts";
+import {
+  attemptOf,
+  type Job,
+  type JobStatus,
+  occurrenceOf,
+} from "../domain/job.ts";
 import type { Rule } from "../domain/rule.ts";
 import { retryDelayMs } from "../domain/rule_options.ts";
 import { DETAIL, type Run, runMessage } from "../domain/run.ts";
@@ -9,6 +15,8 @@ import type { Counter, Journal, Metrics, Outcome } from "./ports.ts";
 import type { UndoLog } from "./undo_log.ts";
 
 const log = logger("scheduler");
+/** Missed occurrences counted at start for the log, at most. */
+const MISSED_MAX = 10_000;
 const NS_PER_MS = 1e6;
 const INTERRUPTED =
   "interrupted: the daemon stopped before the execution ended";
@@ -103,18 +111,95 @@ export class Outcomes {
       this.record(current, run);
       return;
     }
-    let holder = entry;
-    if (ended.outcome.ok) this.transition(entry, "executed").catch(ignore);
-    else if (attemptOf(entry) <= (rule.options?.retries ?? 0)) {
-      holder = this.#retry(entry, rule, ended.endedNs);
-    } else this.transition(entry, "failed").catch(ignore);
+    const retry = !ended.outcome.ok &&
+      attemptOf(entry) <= (rule.options?.retries ?? 0);
+    const holder = retry
+      ? this.#retry(entry, rule, ended.endedNs)
+      : this.#end(entry, ended.outcome.ok, ended.endedNs);
     this.record(holder, run);
   }
 
   /** A due job no rule matches: `failed`, with a `no-rule` run. */
   noRule(entry: JobEntry, nowNs: bigint): void {
-    this.transition(entry, "failed").catch(ignore);
-    this.record(entry, handledRun(entry, nowNs, DETAIL.noRule));
+    const holder = this.#end(entry, false, nowNs);
+    this.record(holder, handledRun(entry, nowNs, DETAIL.noRule));
+  }
+
+  /**
+   * A recurring job found due at start, its occurrences missed while the
+   * daemon was down (spec: extensions.md §4): with `skip` planned at its
+   * first occurrence after now without running; with `once` due at once
+   * for the latest missed occurrence, so one run stands for them all. The
+   * count is logged.
+   */
+  missed(entry: JobEntry, nowNs: bigint): void {
+    const schedule = entry.schedule!;
+    const missed = countPast(schedule, entry.executionNs, nowNs, MISSED_MAX);
+    const count = missed >= MISSED_MAX ? `${MISSED_MAX} or more` : missed;
+    const what = schedule.catchup === "skip" ? "skipped" : "run once";
+    log.info(
+      `recurring job ${entry.id}: ${count} missed occurrence(s) ${what}`,
+      { job: entry.id, missed },
+    );
+    const latest = schedule.catchup === "skip"
+      ? undefined
+      : latestOccurrence(schedule, nowNs);
+    if (schedule.catchup === "skip") this.#replan(entry, nowNs);
+    else if (latest !== undefined && latest > entry.executionNs) {
+      const { store } = this.#options;
+      this.#plan(
+        entry,
+        store.putJob(entry.id, latest, "planned", { schedule }).entry,
+      );
+    }
+  }
+
+  /**
+   * The end of a job's last attempt: `executed` or `failed`, or, for a
+   * recurring job, planned again; returns the job's version that holds
+   * the run.
+   */
+  #end(entry: JobEntry, ok: boolean, nowNs: bigint): JobEntry {
+    if (entry.schedule !== undefined) return this.#replan(entry, nowNs);
+    this.transition(entry, ok ? "executed" : "failed").catch(ignore);
+    return entry;
+  }
+
+  /**
+   * Plans a recurring job's next execution, attempt 1, as its `catchup`
+   * policy says, in one `SET … planned` record (spec: extensions.md §4);
+   * the span of the CRON that scheduled it goes with it. Without any
+   * further occurrence the job ends `failed`, one-shot.
+   */
+  #replan(entry: JobEntry, nowNs: bigint): JobEntry {
+    const schedule = entry.schedule!;
+    const executionNs = nextPlanned(schedule, occurrenceOf(entry), nowNs);
+    if (executionNs === undefined) {
+      log.warn(`recurring job ${entry.id} has no further occurrence`);
+    }
+    const { store } = this.#options;
+    return this.#plan(
+      entry,
+      executionNs === undefined
+        ? store.putJob(entry.id, entry.executionNs, "failed").entry
+        : store.putJob(entry.id, executionNs, "planned", { schedule }).entry,
+    );
+  }
+
+  /**
+   * Records `next`, the new version of a recurring job stored in place of
+   * `entry`, with its span; undone (back to `entry`) if not durable.
+   */
+  #plan(entry: JobEntry, next: JobEntry): JobEntry {
+    const { store, journal, undoLog } = this.#options;
+    if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
+    const job = jobValue(next);
+    undoLog.track(journal.append({ kind: "set", job }), () => {
+      if (!store.isCurrent(next)) return;
+      store.restoreJob(entry);
+      if (entry.status === "triggered") this.#options.requeue(entry);
+    }).catch(ignore);
+    return next;
   }
 
   /**
@@ -122,8 +207,8 @@ export class Outcomes {
    * too unless it runs again (spec: persistence.md §6, extensions.md §3).
    */
   interrupted(entry: JobEntry, nowNs: bigint, rerun: boolean): void {
-    if (!rerun) this.transition(entry, "failed").catch(ignore);
-    this.record(entry, handledRun(entry, nowNs, DETAIL.interrupted));
+    const holder = rerun ? entry : this.#end(entry, false, nowNs);
+    this.record(holder, handledRun(entry, nowNs, DETAIL.interrupted));
   }
 
   /**
@@ -152,14 +237,18 @@ export class Outcomes {
     const attempt = failed + 1;
     const delayMs = retryDelayMs(rule.options, failed, random());
     const executionNs = endedNs + BigInt(Math.floor(delayMs * NS_PER_MS));
-    const next = store.putJob(entry.id, executionNs, "planned", attempt).entry;
+    const next = store.putJob(entry.id, executionNs, "planned", {
+      attempt,
+      schedule: entry.schedule,
+      occurrenceNs: entry.schedule && occurrenceOf(entry),
+    }).entry;
     if (entry.setSpan !== undefined) next.setSpan = entry.setSpan;
     log.info(
       `job ${entry.id} attempt ${failed} failed, attempt ${attempt} in ${
         Math.round(delayMs)
       } ms`,
     );
-    const job: Job = { id: next.id, executionNs, status: "planned", attempt };
+    const job = jobValue(next);
     undoLog.track(journal.append({ kind: "set", job }), () => {
       if (!store.isCurrent(next)) return;
       store.restoreJob(entry);
@@ -182,10 +271,16 @@ export class Outcomes {
 
 /** A stored job as a value: `attempt` only when above 1, as records show it. */
 export function jobValue(entry: JobEntry, status = entry.status): Job {
-  const { id, executionNs, attempt } = entry;
-  return attempt !== undefined && attempt > 1
-    ? { id, executionNs, status, attempt }
-    : { id, executionNs, status };
+  const { id, executionNs, attempt, schedule, occurrenceNs } = entry;
+  const job: { -readonly [K in keyof Job]: Job[K] } = {
+    id,
+    executionNs,
+    status,
+  };
+  if (attempt !== undefined && attempt > 1) job.attempt = attempt;
+  if (schedule !== undefined) job.schedule = schedule;
+  if (occurrenceNs !== undefined) job.occurrenceNs = occurrenceNs;
+  return job;
 }
 
 /** The run of an execution that ended. */

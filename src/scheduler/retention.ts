@@ -89,9 +89,13 @@ export class Retention {
     }
   }
 
-  /** Removes `entry` if it is finished and expired; tells whether it did. */
+  /**
+   * Removes `entry` if it is a finished one-shot job and expired; tells
+   * whether it did. A recurring job is never removed (extensions.md §7).
+   */
   #expire(entry: JobEntry, cutoffNs: bigint): boolean {
     if (entry.status !== "executed" && entry.status !== "failed") return false;
+    if (entry.schedule !== undefined) return false;
     const { store, journal, undoLog } = this.#options;
     if (!store.isCurrent(entry)) return false;
     const runs = store.runsOf(entry);

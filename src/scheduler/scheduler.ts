@@ -46,6 +46,8 @@ export interface SchedulerOptions {
 export interface SchedulerStats {
   readonly jobs: Readonly<Record<JobStatus, number>>;
   readonly jobsTotal: number;
+  /** Jobs with a schedule (extensions.md §4). */
+  readonly jobsRecurring: number;
   readonly rulesTotal: number;
   readonly executionsPending: number;
   readonly executionsInflight: number;
@@ -116,6 +118,7 @@ export class Scheduler {
     return {
       jobs: { ...store.counts },
       jobsTotal: store.jobCount,
+      jobsRecurring: store.recurringCount,
       rulesTotal: store.ruleCount,
       executionsPending: this.#executions.pendingCount,
       executionsInflight: this.#executions.inflightCount,

@@ -252,7 +252,7 @@ export class Connection {
     const span = this.#context.trace?.startRequest(name, requestId);
     let result: Result;
     try {
-      const link = command.kind === "set" ? span?.traceparent : undefined;
+      const link = schedules(command) ? span?.traceparent : undefined;
       result = this.#context.execute(command, namespace, link);
     } catch (error) {
       const reason = errorMessage(error);
@@ -349,4 +349,9 @@ type Answered = HangUp | Promise<HangUp>;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** SET and CRON: the commands whose span a job keeps (observability.md §2). */
+function schedules(command: Command): boolean {
+  return command.kind === "set" || command.kind === "cron";
 }

@@ -34,8 +34,7 @@ export interface StatSources {
 /**
  * STAT's entries in the spec's order, read from the metrics registry and
  * the startup facts (spec: protocol.md §6): ztick's fifteen keys, then the
- * extensions this daemon has, in the table's order (19, 21–24: key 20,
- * `jobs_recurring`, belongs to recurring jobs, not here yet).
+ * extensions this daemon has, in the table's order (19–26).
  *
  * @example
  * ```ts
@@ -56,8 +55,8 @@ export interface StatSources {
  * assert.deepEqual(entries[0], ["uptime_ns", 5n]);
  * assert.deepEqual(entries[7], ["rules_total", 2]);
  * assert.deepEqual(entries.slice(19).map(([key]) => key), [
- *   "runs_recorded", "retries_scheduled", "execution_history", "jobs_expired",
- *   "cluster_role", "cluster_term",
+ *   "jobs_recurring", "runs_recorded", "retries_scheduled",
+ *   "execution_history", "jobs_expired", "cluster_role", "cluster_term",
  * ]);
  * ```
  */
@@ -93,6 +92,7 @@ export function statEntries(sources: StatSources): StatEntry[] {
     ["execution_concurrency", info.concurrency],
     ["execution_timeout", info.timeoutS],
     ["persistence_writable", gauge("persistence_writable")],
+    ["jobs_recurring", gauge("jobs_recurring")],
     ["runs_recorded", sources.runsRecorded()],
     ["retries_scheduled", sum(registry.counterSeries("retries_total"))],
     ["execution_history", info.history],

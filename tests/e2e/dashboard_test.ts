@@ -9,7 +9,6 @@ import { waitFor } from "../_helpers/client.ts";
 import {
   browserTest,
   type DashboardDaemon,
-  failedLoad,
   inHours,
   nsFromNow,
   type PageGlobals,
@@ -227,27 +226,60 @@ browserTest(
 );
 
 browserTest(
-  "a recurring job is refused by this daemon: its 400 is shown as a message",
+  "a recurring job created in the page reaches the daemon; the table shows its expression, zone and next run in local time and UTC",
   async () => {
-    await withDashboard({
-      hash: "#/jobs",
-      allowErrors: failedLoad(400, /^\/jobs\/report\.daily$/),
-    }, async ({ daemon, watched }) => {
-      const { page } = watched;
-      await page.locator("summary", { hasText: "Create or replace a job" })
-        .click();
-      await page.getByLabel("Job id").fill("report.daily");
-      await page.getByLabel("Recurring (cron)").check();
-      await page.getByText("does not list recurring jobs").waitFor();
-      await page.getByLabel("Cron expression").fill("0 6 * * MON-FRI");
-      await page.getByRole("button", { name: "Create job" }).click();
-      await page.locator(".form-message .error", {
-        hasText: "Cannot save the job: invalid json",
-      }).waitFor();
-      assert.equal(await page.locator("#banner").isVisible(), false);
-      await screenshot(watched, "jobs-cron-refused");
-      assert.equal(await daemon.tcp(["g GET report.daily"]), "g ERROR\n");
-    });
+    const seed = (daemon: DashboardDaemon) =>
+      tcpOk(daemon, ['a CRON backup.nightly "30 2 * * *" tz=America/New_York']);
+    await withDashboard(
+      { hash: "#/jobs", seed },
+      async ({ daemon, watched }) => {
+        const { page } = watched;
+        const seeded = page.locator("tbody tr", { hasText: "backup.nightly" });
+        await seeded.waitFor();
+        assert.match(
+          await seeded.textContent() ?? "",
+          /30 2 \* \* \*\s*America\/New_York · catchup once/,
+        );
+        await page.locator("summary", { hasText: "Create or replace a job" })
+          .click();
+        await page.getByLabel("Job id").fill("report.daily");
+        await page.getByLabel("Recurring (cron)").check();
+        assert.equal(
+          await page.getByText("does not list recurring jobs").count(),
+          0,
+        );
+        await page.getByLabel("Cron expression").fill("0 6 * * MON-FRI");
+        assert.equal(
+          await page.getByLabel("Time zone").inputValue(),
+          "Europe/Paris",
+        );
+        await page.getByLabel("Catch-up").selectOption("skip");
+        await page.getByRole("button", { name: "Create job" }).click();
+        await page.locator(".form-message a", { hasText: "report.daily" })
+          .waitFor();
+        const answer = await daemon.tcp(["g GET report.daily"]);
+        const ns = BigInt(answer.trim().split(" ")[3]!);
+        const utc = new Date(Number(ns / 1_000_000n));
+        assert.equal(utc.getUTCMinutes(), 0);
+        // 06:00 in Paris is 04:00 or 05:00 UTC, on a weekday
+        assert.ok([4, 5].includes(utc.getUTCHours()), utc.toISOString());
+        assert.ok(utc.getUTCDay() >= 1 && utc.getUTCDay() <= 5);
+        const row = page.locator("tbody tr", { hasText: "report.daily" });
+        await row.waitFor();
+        const cells = await row.locator("td").allTextContents();
+        assert.match(cells[1]!, / 06:00:00/, "local (Paris) time");
+        assert.match(cells[2]!, / 0[45]:00:00(\.0+)? UTC/, "UTC");
+        assert.match(
+          cells[4]!,
+          /0 6 \* \* MON-FRI\s*Europe\/Paris · catchup skip/,
+        );
+        await screenshot(watched, "jobs-cron");
+        assert.match(
+          await daemon.tcp(["s STAT"]),
+          /\ns jobs_recurring 2\n/,
+        );
+      },
+    );
   },
 );
 

@@ -223,6 +223,10 @@ Deno.test("STAT over TCP, /metrics and /stats agree in the same instant", async 
     metric("ztick_persistence_writable"),
   );
   assert.equal(
+    fromStat.get("jobs_recurring"),
+    metric("ztick_jobs_recurring"),
+  );
+  assert.equal(
     fromStat.get("version"),
     families.get("ztick_build_info")!.samples[0]!.labels.version,
   );

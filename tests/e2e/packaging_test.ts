@@ -108,10 +108,12 @@ Deno.test("deno.lock and deno.json imports hold only the daemon's packages; dev.
     "sdk-metrics@3.1.0",
     "sdk-trace@3.1.0",
   ].map((name) => `@opentelemetry/${name}`);
-  // PostgreSQL's client (issue 15), loaded only in postgres mode.
+  // croner (issue 14): cron expressions of recurring jobs; PostgreSQL's
+  // client (issue 15), loaded only in postgres mode.
   const daemon = [
     "@logtape/logtape@2.4.2",
     ...otel,
+    "croner@11.0.1",
     "postgres@3.4.9",
     "smol-toml@1.9.1",
   ];

@@ -173,6 +173,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "execution_concurrency",
     "execution_timeout",
     "persistence_writable",
+    "jobs_recurring",
     "runs_recorded",
     "retries_scheduled",
     "execution_history",
@@ -183,7 +184,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     undefined,
   ]);
   assert.match(lines[0]!, /^r1 uptime_ns [0-9]+$/);
-  assert.deepEqual(lines.slice(1, 25), [
+  assert.deepEqual(lines.slice(1, 26), [
     "r1 connections 1",
     "r1 jobs_total 1",
     "r1 jobs_planned 1",
@@ -202,6 +203,7 @@ Deno.test("STAT answers the 18 keys in order, then the extension keys 19 and 21-
     "r1 execution_concurrency 16",
     "r1 execution_timeout 0",
     "r1 persistence_writable 1",
+    "r1 jobs_recurring 0",
     "r1 runs_recorded 0",
     "r1 retries_scheduled 0",
     "r1 execution_history 10",
@@ -406,7 +408,7 @@ for (const [name, input, expected] of table) {
 Deno.test("bad input: STAT ignores surplus arguments (protocol.md §10)", async () => {
   await using d = await daemon();
   const answer = await converse(d.port, "r1 STAT extra words\n");
-  assert.equal(answer.split("\n").length, 27);
+  assert.equal(answer.split("\n").length, 28);
   assert.ok(answer.endsWith("r1 OK\n"));
 });
 

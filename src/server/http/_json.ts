@@ -40,7 +40,8 @@ export const NO_CONTENT: HttpResponse = {
 
 /**
  * A job object: `{"id","status","execution"}`, then `"attempt"` when above
- * 1 (spec: http-api.md §4).
+ * 1, then `"cron"`, `"tz"`, `"catchup"` for a recurring job (spec:
+ * http-api.md §4).
  *
  * @example
  * ```ts
@@ -55,10 +56,17 @@ export const NO_CONTENT: HttpResponse = {
  */
 export function jobJson(job: Job): string {
   const attempt = attemptOf(job);
+  const { schedule } = job;
   return `{"id":${s(job.id)},"status":${
     s(job.status)
   },"execution":${job.executionNs}${
     attempt > 1 ? `,"attempt":${attempt}` : ""
+  }${
+    schedule === undefined
+      ? ""
+      : `,"cron":${s(schedule.expression)},"tz":${s(schedule.tz)},"catchup":${
+        s(schedule.catchup)
+      }`
   }}`;
 }
 

@@ -189,10 +189,14 @@ async function route(
     return ["QUERY", jobsEndpoint(commands, request, namespace)];
   }
   if (path.startsWith("/jobs/")) {
-    return [
-      JOB_COMMANDS[method],
-      await jobEndpoint(commands, request, { namespace, span }),
-    ];
+    let command = JOB_COMMANDS[method];
+    const named = (name: "CRON") => void (command = name);
+    const response = await jobEndpoint(commands, request, {
+      namespace,
+      span,
+      named,
+    });
+    return [command, response];
   }
   if (path === "/rules") {
     return ["LISTRULES", rulesEndpoint(commands, request, namespace)];

@@ -7,6 +7,7 @@
 import { isJobStatus } from "../../domain/job.ts";
 import { isInside } from "../../domain/namespace.ts";
 import type { Result } from "../../domain/result.ts";
+import { parseSchedule, type Schedule } from "../../domain/schedule.ts";
 import { parseRfc3339 } from "../../domain/timestamp.ts";
 import type { Commands } from "../../scheduler/commands.ts";
 import type { TraceParent } from "../../scheduler/ports.ts";
@@ -25,21 +26,30 @@ import {
 
 const JOBS_PATH = "/jobs/";
 
-/**
- * `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. `span` is
- * the request's span, kept with the job a PUT schedules.
- */
+/** Who asks for a `/jobs/{id}` request, and how it is counted. */
+export interface JobRequestContext {
+  readonly namespace: string;
+  /** The request's span, kept with the job a PUT schedules. */
+  readonly span?: TraceParent | undefined;
+  /** Told when a PUT is the protocol's CRON rather than SET. */
+  readonly named?: (command: "CRON") => void;
+}
+
+/** `PUT`, `GET` and `DELETE /jobs/{id}`; 405 for other methods. */
 export async function jobEndpoint(
   commands: Commands,
   request: HttpRequest,
-  { namespace, span }: { namespace: string; span?: TraceParent | undefined },
+  { namespace, span, named }: JobRequestContext,
 ): Promise<HttpResponse> {
   const id = readId(request.path, JOBS_PATH);
   if (!isInside(namespace, id)) return failure(403, "forbidden");
   switch (request.method) {
     case "PUT": {
-      const executionNs = readExecution(readBody(request));
-      const result = commands.set(id, executionNs, namespace, span);
+      const body = readBody(request);
+      if (body.cron !== undefined) named?.("CRON");
+      const result = body.cron === undefined
+        ? commands.set(id, readExecution(body), namespace, span)
+        : commands.cron(id, readSchedule(body), namespace, span);
       if (result.kind !== "done") return answerFailure(result);
       return await committed(
         result.committed,
@@ -91,6 +101,26 @@ function readExecution(body: Record<string, unknown>): bigint {
   if (execution === undefined) throw invalidJson();
   try {
     return parseRfc3339(execution);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw invalidJson();
+    throw error;
+  }
+}
+
+/**
+ * The `cron`, `tz` and `catchup` of a PUT body for a recurring job, with
+ * CRON's checks; `execution` must be absent (spec: http-api.md §4).
+ */
+function readSchedule(body: Record<string, unknown>): Schedule {
+  if (body.execution !== undefined) throw invalidJson();
+  const cron = stringField(body, "cron")!;
+  const tz = stringField(body, "tz");
+  const catchup = stringField(body, "catchup");
+  try {
+    return parseSchedule(cron, {
+      ...(tz !== undefined ? { tz } : {}),
+      ...(catchup !== undefined ? { catchup } : {}),
+    });
   } catch (error) {
     if (error instanceof SyntaxError) throw invalidJson();
     throw error;

@@ -65,16 +65,41 @@ const SCHEMAS = {
         description:
           "The attempt of the next (or running) execution; absent means 1",
       },
+      cron: {
+        type: "string",
+        description: "Recurring jobs only: the cron expression, as stored",
+      },
+      tz: {
+        type: "string",
+        description: "Recurring jobs only: the IANA time zone, or UTC",
+      },
+      catchup: { enum: ["skip", "once", "all"] },
     },
   },
   JobPut: {
     type: "object",
-    required: ["execution"],
+    description:
+      "Either `execution` (a one-shot job) or `cron` (a recurring job, with optional `tz` and `catchup`), not both",
+    oneOf: [{ required: ["execution"] }, { required: ["cron"] }],
     properties: {
       execution: {
         type: "string",
         format: "date-time",
         description: "RFC 3339 with an offset; fractions kept to the ns",
+      },
+      cron: {
+        type: "string",
+        description:
+          "Five fields (or six, seconds first) or a nickname such as `@daily`, as for CRON",
+      },
+      tz: {
+        type: "string",
+        description: "IANA time zone the expression is read in (default UTC)",
+      },
+      catchup: {
+        enum: ["skip", "once", "all"],
+        description:
+          "What happens to occurrences missed meanwhile (default once)",
       },
     },
   },

@@ -10,7 +10,11 @@ import { JobStore } from "../../../src/scheduler/job_store.ts";
 import type { Journal } from "../../../src/scheduler/ports.ts";
 import { UndoLog } from "../../../src/scheduler/undo_log.ts";
 import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
-import { RecordingJournal, settle } from "../../_helpers/doubles.ts";
+import {
+  ManualClock,
+  RecordingJournal,
+  settle,
+} from "../../_helpers/doubles.ts";
 
 const T1 = 1_775_008_800_000_000_000n;
 const T2 = T1 + 1_000_000_000n;
@@ -47,6 +51,7 @@ function setUpWith<J extends Journal>(journal: J) {
     journal,
     undoLog: new UndoLog(),
     metrics,
+    clock: new ManualClock(T1),
     stat: () => {
       statCalls++;
       return STATS;

@@ -1,6 +1,7 @@
 /** Retention of finished one-shot jobs (spec: extensions.md §7). */
 import assert from "node:assert/strict";
 import type { JobStatus } from "../../../src/domain/job.ts";
+import { parseSchedule } from "../../../src/domain/schedule.ts";
 import { JobStore } from "../../../src/scheduler/job_store.ts";
 import {
   MAX_EXPIRED_PER_CHECK,
@@ -137,4 +138,25 @@ Deno.test("retention 0 never checks; short retentions check every half of it, at
     retention.stop();
     assert.deepEqual(timer.pending, [], "stop cancels");
   }
+});
+
+Deno.test("retention never removes a recurring job, whatever its status and age", async () => {
+  const { store, journal, retention } = setup();
+  const schedule = parseSchedule("@daily");
+  for (const status of ["executed", "failed", "planned"] as const) {
+    store.apply({
+      kind: "set",
+      job: {
+        id: `cron.${status}`,
+        executionNs: T0 - 48n * HOUR,
+        status,
+        schedule,
+      },
+    });
+  }
+  retention.start();
+  await settle();
+  assert.equal(store.jobCount, 3);
+  assert.deepEqual(journal.lines, []);
+  assert.equal(retention.expiredCount, 0);
 });

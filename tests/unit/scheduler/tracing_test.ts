@@ -100,3 +100,19 @@ Deno.test("execution_duration_ms counts from the due time to the end of successf
   // Not on /metrics: an OTLP name only (observability.md §2).
   assert.doesNotMatch(renderPrometheus(f.registry), /execution_duration_ms/);
 });
+
+Deno.test("every run of a recurring job links the span of the CRON that scheduled it", async () => {
+  const tracer = new RecordingTracer();
+  const f = fixture({ tracer });
+  f.request("RULE SET r tick. shell x");
+  set(f, 'CRON tick.1 "* * * * * *"', SET_SPAN);
+  for (let i = 1n; i <= 3n; i++) {
+    f.clock.ns = T0 + i * 1000n * MS;
+    await f.tick();
+    await f.finish(Number(i - 1n), exited(0));
+  }
+  assert.deepEqual(
+    tracer.started.map((trace) => trace.setSpan),
+    [SET_SPAN, SET_SPAN, SET_SPAN],
+  );
+});

@@ -86,11 +86,10 @@ Deno.test({
     "featuresOf() reads the run history, cron and rule options from the API document",
   permissions: "none",
   fn() {
-    // Today's daemon serves the history and rule options, not cron yet;
-    // this flips as it arrives.
+    // Today's daemon serves the history, recurring jobs and rule options.
     assert.deepEqual(featuresOf(JSON.parse(openApiDocument("0.1.0"))), {
       executions: true,
-      cron: false,
+      cron: true,
       ruleOptions: true,
     });
     const later = {

@@ -4,8 +4,8 @@ import { MetricsRegistry } from "../../../src/telemetry/registry.ts";
 import { statEntries, type StatInfo } from "../../../src/telemetry/stat.ts";
 
 /**
- * Keys 1–19 of protocol.md §6, then 21–24 of extensions.md §6–§7 (key 20,
- * `jobs_recurring`, comes with recurring jobs), in the spec's order.
+ * Keys 1–19 of protocol.md §6, then 20–24 of extensions.md §6–§7, in the
+ * spec's order.
  */
 const SPEC_KEYS = [
   "uptime_ns",
@@ -27,6 +27,7 @@ const SPEC_KEYS = [
   "execution_concurrency",
   "execution_timeout",
   "persistence_writable",
+  "jobs_recurring",
   "runs_recorded",
   "retries_scheduled",
   "execution_history",
@@ -114,6 +115,7 @@ r1 version 0.1.0
 r1 execution_concurrency 16
 r1 execution_timeout 0
 r1 persistence_writable 1
+r1 jobs_recurring 0
 r1 runs_recorded 0
 r1 retries_scheduled 0
 r1 execution_history 10
@@ -142,6 +144,7 @@ Deno.test({
       compaction: "running",
       runs: 9,
       expired: 4,
+      recurring: 12,
     };
     registry.gauge(
       "jobs",
@@ -155,6 +158,7 @@ Deno.test({
     registry.gauge("executions_pending", () => live.pending);
     registry.gauge("executions_inflight", () => live.inflight);
     registry.gauge("persistence_writable", () => live.writable);
+    registry.gauge("jobs_recurring", () => live.recurring);
     const read = () =>
       Object.fromEntries(statEntries({
         registry,
@@ -193,6 +197,7 @@ Deno.test({
       execution_concurrency: 3,
       execution_timeout: 30,
       persistence_writable: 0,
+      jobs_recurring: 12,
       runs_recorded: 9,
       retries_scheduled: 0,
       execution_history: 0,
@@ -206,7 +211,9 @@ Deno.test({
     live.compaction = "success";
     live.writable = 1;
     live.runs = 10;
+    live.recurring = 13;
     const again = read();
+    assert.equal(again.jobs_recurring, 13);
     assert.equal(again.jobs_failed, 11);
     assert.equal(again.jobs_total, 20);
     assert.equal(again.connections, 1);
