@@ -18,6 +18,8 @@ interface JobRow {
   executionNs: bigint;
   status: string;
   attempt: number;
+  /** A recurring job's whole SET record, else null. */
+  schedule: string | null;
 }
 
 /**
@@ -55,10 +57,10 @@ export async function* storedMutations(
     for (const { record } of rows) yield parsed(record, "ruleSet");
   }
   const jobs = ordered
-    ? sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt
-      from ztick_jobs order by id`
-    : sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt
-      from ztick_jobs`;
+    ? sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt,
+      schedule from ztick_jobs order by id`
+    : sql<JobRow[]>`select id, execution_ns as "executionNs", status, attempt,
+      schedule from ztick_jobs`;
   for await (const rows of jobs.cursor(BATCH)) {
     for (const row of rows) yield { kind: "set", job: jobOf(row) };
   }
@@ -79,6 +81,13 @@ export async function isEmpty(sql: Pg): Promise<boolean> {
 }
 
 function jobOf(row: JobRow): Job {
+  if (row.schedule !== null) {
+    const mutation = parsed(row.schedule, "set");
+    if (mutation.kind === "set" && mutation.job.id === row.id) {
+      return mutation.job;
+    }
+    throw new SyntaxError(`job ${row.id}: bad stored schedule`);
+  }
   if (!isJobStatus(row.status)) {
     throw new SyntaxError(`job ${row.id}: bad status ${row.status}`);
   }

@@ -81,16 +81,21 @@ function jobStatements(tx: Tx, writes: GroupWrites): Pending[] {
     const executions = jobUpserts.map((job) => job.executionNs.toString());
     const statuses = jobUpserts.map((job) => job.status);
     const attempts = jobUpserts.map((job) => attemptOf(job));
+    // A recurring job keeps its whole SET record (schedule, occurrence).
+    const schedules = jobUpserts.map((job) =>
+      job.schedule === undefined ? null : formatRecord({ kind: "set", job })
+    );
     statements.push(
-      tx`insert into ztick_jobs (id, execution_ns, status, attempt)
+      tx`insert into ztick_jobs (id, execution_ns, status, attempt, schedule)
         select * from unnest(${tx.array(ids, TEXT)}::text[], ${
         tx.array(executions, INT8)
       }::bigint[],
           ${tx.array(statuses, TEXT)}::text[], ${
         tx.array(attempts, INT4)
-      }::integer[])
+      }::integer[], ${tx.array(schedules, TEXT)}::text[])
         on conflict (id) do update set execution_ns = excluded.execution_ns,
-          status = excluded.status, attempt = excluded.attempt`,
+          status = excluded.status, attempt = excluded.attempt,
+          schedule = excluded.schedule`,
     );
   }
   return statements;

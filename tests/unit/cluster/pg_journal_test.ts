@@ -8,6 +8,7 @@ import { PgJournal } from "../../../src/cluster/pg_journal.ts";
 import { loadState } from "../../../src/cluster/pg_state.ts";
 import { ensureSchema } from "../../../src/cluster/schema.ts";
 import type { Mutation } from "../../../src/domain/mutation.ts";
+import { formatRecord, parseRecord } from "../../../src/persistence/record.ts";
 import { JobStore } from "../../../src/scheduler/job_store.ts";
 import {
   SAMPLE_MUTATIONS,
@@ -165,5 +166,35 @@ Deno.test({
       kind: "set",
       job: { id: "ok", executionNs: 1n, status: "planned" },
     });
+  },
+});
+
+Deno.test({
+  name:
+    "PgJournal keeps a recurring job's schedule and occurrence; a SET without one clears it",
+  ...TEST,
+  fn: async () => {
+    await using opened = await openJournal();
+    const { journal, sql } = opened;
+    const nightly = parseRecord(
+      'SET backup.nightly 1800000000000000000 planned attempt=2 "cron=30 2 * * *" tz=Europe/Paris catchup=all occurrence=1799990000000000000',
+    );
+    const plain = parseRecord("SET other 1800000000000000000 planned");
+    assert.ok(nightly?.kind === "set" && plain?.kind === "set");
+    await journal.append(nightly);
+    await journal.append({
+      kind: "set",
+      job: { ...nightly.job, id: "was.recurring" },
+    });
+    await journal.append({
+      kind: "set",
+      job: { id: "was.recurring", executionNs: 5n, status: "planned" },
+    });
+    const loaded: string[] = [];
+    await loadState(sql, (m) => loaded.push(formatRecord(m)));
+    assert.deepEqual(loaded.sort(), [
+      'SET backup.nightly 1800000000000000000 planned attempt=2 "cron=30 2 * * *" tz=Europe/Paris catchup=all occurrence=1799990000000000000',
+      "SET was.recurring 5 planned",
+    ]);
   },
 });
