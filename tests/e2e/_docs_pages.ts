@@ -79,7 +79,7 @@ export const PAGES: Record<string, PageSetup> = {
   "protocol.md": {
     clock: "manual",
     daemons: [{ port: 5678, options: memory }],
-    minExamples: 10,
+    minExamples: 18,
   },
   "client.md": {
     clock: "manual",
@@ -87,7 +87,7 @@ export const PAGES: Record<string, PageSetup> = {
       { port: 5678, options: memory },
       { port: 5679, options: (work) => secured(work, true) },
     ],
-    minExamples: 12,
+    minExamples: 17,
   },
   "configuration.md": { clock: "manual", minExamples: 5 },
   "dashboard.md": {
@@ -99,22 +99,22 @@ export const PAGES: Record<string, PageSetup> = {
   "http-api.md": {
     clock: "manual",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
-    minExamples: 9,
+    minExamples: 11,
   },
   "observability.md": {
     clock: "manual",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
-    minExamples: 3,
+    minExamples: 4,
   },
   "persistence.md": {
     clock: "manual",
     daemons: [{ port: 5678, options: () => ({ fsyncOnPersist: true }) }],
-    minExamples: 5,
+    minExamples: 7,
   },
   "runners.md": {
     clock: "real",
     daemons: [{ port: 5678, httpPort: 5680, options: memoryWithHttp }],
-    minExamples: 7,
+    minExamples: 9,
   },
   "security.md": {
     clock: "manual",
@@ -142,6 +142,6 @@ export const PAGES: Record<string, PageSetup> = {
   "troubleshooting.md": {
     clock: "real",
     freePorts: [5678, 5680],
-    minExamples: 9,
+    minExamples: 10,
   },
 };
