@@ -9,7 +9,8 @@
  * preallocation) are counted apart.
  *
  * Run (root, or perf_event_paranoid ≤ 1):
- * `deno run -A bench/group_sizes.ts [--root CHECKOUT] [--seconds 5] [--redis]`
+ * `deno run -A bench/group_sizes.ts [--root CHECKOUT] [--seconds 5] [--redis]
+ * [--connections 50]`
  * — `--root` starts the daemon of another checkout (A/B).
  *
  * @module
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     root: { type: "string", default: PROJECT_ROOT },
     seconds: { type: "string", default: "5" },
     redis: { type: "boolean", default: false },
+    connections: { type: "string", default: "50" },
   },
 });
 const seconds = Number(values.seconds);
@@ -112,7 +114,7 @@ async function traceGroups(
   await new Promise((r) => setTimeout(r, 1000));
   const pool = encodePool(wire, `g${Date.now() % 100000}`, 400_000);
   const result = await runRequestResponse(port, pool, {
-    connections: 50,
+    connections: Number(values.connections),
     durationMs: seconds * 1000,
   });
   perf.kill("SIGINT");
