@@ -8,7 +8,7 @@ import { runDump } from "../../../src/dump.ts";
 import { LogfileJournal } from "../../../src/persistence/logfile_journal.ts";
 import { replayLogfile } from "../../../src/persistence/replay.ts";
 import { EXTENT_BYTES } from "../../../src/persistence/_zero_tail.ts";
-import { withTempDir } from "../../_helpers/fs.ts";
+import { probeMount, unmount, withTempDir } from "../../_helpers/fs.ts";
 
 const ENCODER = new TextEncoder();
 const snapshot = () => ({ rules: [], jobs: [] });
@@ -72,6 +72,38 @@ Deno.test("LogfileJournal adds the next extent when a group does not fit", async
     await journal.close();
     assert.equal(await Deno.readTextFile(path), `REMOVE ${id}\n`.repeat(3));
   });
+});
+
+const MOUNT_PROBLEM = probeMount();
+
+Deno.test({
+  name:
+    "LogfileJournal on a disk without room for an extent writes its groups all the same" +
+    (MOUNT_PROBLEM === undefined
+      ? ""
+      : ` (skipped: cannot mount tmpfs: ${MOUNT_PROBLEM})`),
+  ignore: MOUNT_PROBLEM !== undefined,
+  async fn() {
+    await withTempDir("ztick_prealloc_", async (dir) => {
+      const mounted = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir],
+      }).output();
+      assert.ok(mounted.success, "mount failed");
+      try {
+        const path = `${dir}/logfile`;
+        const journal = await open(path);
+        for (let i = 0; i < 50; i++) await journal.append(remove(`a.${i}`));
+        // The extent did not fit and was cut back: no zeros, only records.
+        const { text, zeros } = await split(path);
+        assert.equal(zeros, 0);
+        assert.equal(text.split("\n").length - 1, 50);
+        assert.ok(journal.writable);
+        await journal.close();
+      } finally {
+        await unmount(dir);
+      }
+    });
+  },
 });
 
 Deno.test("LogfileJournal without fsync does not preallocate", async () => {
