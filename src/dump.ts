@@ -4,6 +4,7 @@ import { LiveRecords } from "./persistence/live_records.ts";
 import { formatRecord, parseRecord } from "./persistence/record.ts";
 import { formatJson } from "./persistence/record_json.ts";
 import { INVALID_UTF8, LineReader } from "./persistence/replay.ts";
+import { dataEnd, RecordSource } from "./persistence/_zero_tail.ts";
 import { fsReason } from "./errors.ts";
 import { writeAll } from "./io.ts";
 
@@ -99,6 +100,8 @@ function openOutput(
 /** The file being dumped, the reader of its lines, and its identity. */
 interface Source {
   readonly file: Deno.FsFile;
+  /** Reads the records, not the zero tail a running daemon keeps. */
+  readonly records: RecordSource;
   readonly reader: LineReader;
   readonly ino: number | null;
   readonly dev: number;
@@ -163,21 +166,33 @@ class Dump {
     const file = await Deno.open(this.#options.logfile, { read: true });
     try {
       const { ino, dev } = await file.stat();
-      const reader = new LineReader(file, (line, n) => this.#onLine(line, n));
-      return { file, reader, ino, dev };
+      const records = new RecordSource(file);
+      const reader = this.#lineReader(records);
+      return { file, records, reader, ino, dev };
     } catch (error) {
       file.close();
       throw error;
     }
   }
 
-  /** Prints the file from its beginning, compacted if asked. */
+  #lineReader(records: RecordSource): LineReader {
+    return new LineReader(records, (line, n) => this.#onLine(line, n));
+  }
+
+  /**
+   * Prints the file from its beginning to the end of its records (before
+   * its zero tail), compacted if asked; reads on from there up to the first
+   * NUL, where the daemon has not written yet.
+   */
   async #readFromStart(source: Source): Promise<void> {
     if (this.#options.compact) {
       this.#live = new LiveRecords(this.#options.history ?? 10);
     }
-    const { reader } = source;
+    const { reader, records, file } = source;
+    records.limit = await dataEnd(file, (await file.stat()).size);
+    await records.seek(0);
     while (await reader.readChunk()) await this.#flush();
+    records.limit = undefined;
     const live = this.#live;
     this.#live = undefined;
     if (live !== undefined) {
@@ -214,14 +229,8 @@ class Dump {
         next = await this.#open();
         source.file.close();
       } else {
-        await source.file.seek(0, Deno.SeekMode.Start);
-        next = {
-          ...source,
-          reader: new LineReader(
-            source.file,
-            (line, n) => this.#onLine(line, n),
-          ),
-        };
+        const records = new RecordSource(source.file);
+        next = { ...source, records, reader: this.#lineReader(records) };
       }
       this.#err.push(COMPACTED_NOTICE);
       await this.#flush();
@@ -231,7 +240,7 @@ class Dump {
     if (size < reader.completeBytes + reader.pendingBytes) {
       this.#warnPending(source);
       reader.dropPending();
-      await source.file.seek(reader.completeBytes, Deno.SeekMode.Start);
+      await source.records.seek(reader.completeBytes);
     }
     return source;
   }

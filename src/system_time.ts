@@ -11,8 +11,9 @@ import type { Cancel, Clock, Timer } from "./scheduler/ports.ts";
  * The wall clock with sub-millisecond resolution: `performance.now()` plus an
  * offset taken right at a tick of `Date.now()`, which has whole milliseconds
  * only. Both clocks are slewed alike, so the sum stays within the current
- * millisecond of `Date.now()`; when it leaves it (the wall clock was set),
- * the offset is taken again. The sum never runs ahead of the wall clock, so a
+ * millisecond of `Date.now()` (or lags it by the few µs between the two
+ * reads, then the tick is used); when it is off by a millisecond or more
+ * (the wall clock was set), the offset is taken again. The sum never runs ahead of the wall clock, so a
  * job is never seen due before its time (spec: protocol.md §7).
  *
  * @example
@@ -28,11 +29,18 @@ export class SystemClock implements Clock {
   #offsetMs = wallClockOffsetMs();
 
   nowNs(): bigint {
-    const wallMs = Date.now();
+    // `performance.now()` first: the wall clock read after it cannot be
+    // behind it, so only a set clock can make the sum look ahead.
     let ms = performance.now() + this.#offsetMs;
-    if (ms < wallMs || ms >= wallMs + 1) {
+    const wallMs = Date.now();
+    if (ms >= wallMs + 1 || ms < wallMs - 1) {
+      // Taking the offset again waits for a tick (up to 1 ms): only when
+      // the wall clock was set, never on the few µs between the two reads.
       this.#offsetMs = wallClockOffsetMs();
       ms = performance.now() + this.#offsetMs;
+    } else if (ms < wallMs) {
+      // Just past a tick of `Date.now()`: the tick itself is not ahead.
+      ms = wallMs;
     }
     return BigInt(Math.floor(ms * 1000)) * 1000n;
   }

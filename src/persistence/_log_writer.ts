@@ -2,7 +2,8 @@
 import { fsReason } from "../errors.ts";
 import { closeQuietly, writeAllSync } from "../io.ts";
 import { logger } from "../log.ts";
-import type { FileLike } from "./files.ts";
+import { type FileLike, LogfileError, type OpenFile } from "./files.ts";
+import { dataEnd } from "./_zero_tail.ts";
 
 const log = logger("logfile");
 /**
@@ -20,22 +21,62 @@ export class WriteFailure extends Error {
 }
 
 /**
- * Writes groups at the end of the logfile, knowing where each began, so a
- * failed one can be cut off again; copies what it wrote to a compaction's
- * tee. The file may be given up (then `isOpen` is false).
+ * Writes groups at the end of the logfile's records, knowing where each
+ * began, so a failed one can be cut off again; copies what it wrote to a
+ * compaction's tee. The file may be given up (then `isOpen` is false).
+ *
+ * With `extent` > 0 the file is kept at least that many zero bytes longer
+ * than its records, so most fsyncs write into blocks the file already has
+ * (see `_zero_tail.ts`); a graceful close cuts the zeros off again.
  */
 export class LogWriter {
   readonly #path: string;
+  readonly #extent: number;
   #file: FileLike | undefined;
   /** Bytes of the file that hold written groups: where the next one begins. */
   #size: number;
+  /** The file's length: the records, then zeros. */
+  #length: number;
+  /** Where the handle's next write goes; `NaN` when unknown. */
+  #position = NaN;
   /** Bytes written while a compaction runs, for its temp file. */
   #tee: Uint8Array[] | undefined;
 
-  constructor(path: string, file: FileLike, size: number) {
+  constructor(
+    path: string,
+    file: FileLike,
+    size: number,
+    { length = size, extent = 0 }: { length?: number; extent?: number } = {},
+  ) {
     this.#path = path;
     this.#file = file;
     this.#size = size;
+    this.#length = length;
+    this.#extent = extent;
+  }
+
+  /**
+   * Opens the logfile (mode 0600 if created) to write after its records,
+   * into its zero tail if it has one.
+   *
+   * @throws {LogfileError} when the file cannot be opened or read.
+   */
+  static async open(
+    path: string,
+    openFile: OpenFile,
+    extent: number,
+  ): Promise<LogWriter> {
+    let file: FileLike | undefined;
+    try {
+      file = await openFile(path, { write: true, create: true, mode: 0o600 });
+      using reader = await Deno.open(path, { read: true });
+      const { size: length } = await reader.stat();
+      const size = await dataEnd(reader, length);
+      return new LogWriter(path, file, size, { length, extent });
+    } catch (error) {
+      if (file !== undefined) closeQuietly(file);
+      throw new LogfileError(path, fsReason(error), { cause: error });
+    }
   }
 
   /** Tells whether there is a file to write to. */
@@ -60,15 +101,51 @@ export class LogWriter {
       throw new WriteFailure(new Error("no logfile open"), false);
     }
     const start = this.#size;
+    const end = start + bytes.length;
     try {
-      writeAllSync(file, bytes);
+      if (this.#extent > 0 && end > this.#length) this.#preallocate(file, end);
+      this.#writeAt(file, start, bytes);
       if (sync) file.syncDataSync();
     } catch (error) {
       throw new WriteFailure(error, this.cutBack(start));
     }
-    this.#size += bytes.length;
+    this.#size = end;
+    this.#length = Math.max(this.#length, end);
     this.#tee?.push(bytes);
     return start;
+  }
+
+  #writeAt(file: FileLike, offset: number, bytes: Uint8Array): void {
+    if (this.#position !== offset) {
+      this.#position = NaN;
+      file.seekSync(offset, Deno.SeekMode.Start);
+    }
+    writeAllSync(file, bytes);
+    this.#position = offset + bytes.length;
+  }
+
+  /**
+   * Makes the file an extent longer than `needed` with zeros. Without room
+   * for them the group is written all the same (the file just grows).
+   */
+  #preallocate(file: FileLike, needed: number): void {
+    const length = this.#length;
+    try {
+      this.#writeAt(
+        file,
+        length,
+        new Uint8Array(needed + this.#extent - length),
+      );
+      this.#length = needed + this.#extent;
+    } catch (error) {
+      this.#position = NaN;
+      log.debug(`logfile: cannot preallocate: ${fsReason(error)}`);
+      try {
+        file.truncateSync(length);
+      } catch {
+        // the zeros written in part stay; they are past the records
+      }
+    }
   }
 
   /** Fsyncs what was written, off the event loop. */
@@ -84,6 +161,7 @@ export class LogWriter {
     try {
       this.#file?.truncateSync(start);
       this.#size = start;
+      this.#length = start;
       return true;
     } catch (error) {
       const reason = fsReason(error);
@@ -105,10 +183,12 @@ export class LogWriter {
     const file = this.#file;
     if (file === undefined) throw new Error("no logfile open");
     try {
-      writeAllSync(file, PROBE);
+      this.#writeAt(file, this.#size, PROBE);
       file.syncDataSync();
     } finally {
+      this.#position = NaN;
       file.truncateSync(this.#size);
+      this.#length = this.#size;
     }
     file.syncDataSync();
   }
@@ -128,6 +208,8 @@ export class LogWriter {
     const old = this.#file;
     this.#file = file;
     this.#size = size;
+    this.#length = size;
+    this.#position = NaN;
     if (old !== undefined) closeQuietly(old);
   }
 
@@ -138,13 +220,14 @@ export class LogWriter {
     if (file !== undefined) closeQuietly(file);
   }
 
-  /** Fsyncs and closes the file. */
+  /** Fsyncs, cuts off the zero tail and closes the file. */
   close(): void {
     const file = this.#file;
     this.#file = undefined;
     if (file === undefined) return;
     try {
       file.syncDataSync();
+      if (this.#length > this.#size) file.truncateSync(this.#size);
     } catch (error) {
       const reason = fsReason(error);
       log.error(`logfile: cannot sync ${this.#path} at close: ${reason}`, {

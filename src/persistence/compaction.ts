@@ -100,8 +100,9 @@ export interface RewriteSite {
 export async function rewriteLogfile(site: RewriteSite): Promise<RewriteStats> {
   const tempPath = compactionTempPath(site.path);
   await removeIfPresent(tempPath);
+  // Not `append`: the journal writes into the zero tail it will add.
   const temp = await site.openFile(tempPath, {
-    append: true,
+    write: true,
     createNew: true,
     mode: 0o600,
   });

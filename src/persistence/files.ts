@@ -53,6 +53,7 @@ export interface FileLike {
   syncData(): Promise<void>;
   syncDataSync(): void;
   truncateSync(length: number): void;
+  seekSync(offset: number, whence: Deno.SeekMode): number;
   close(): void;
 }
 

@@ -18,8 +18,9 @@ import {
   type Snapshot,
   type Tee,
 } from "./compaction.ts";
-import { type FileLike, LogfileError, type OpenFile } from "./files.ts";
+import type { OpenFile } from "./files.ts";
 import { formatRecord } from "./record.ts";
+import { EXTENT_BYTES } from "./_zero_tail.ts";
 
 const log = logger("logfile");
 /** A failed logfile is retried about this often (spec: persistence.md §5). */
@@ -37,6 +38,8 @@ export interface LogfileJournalOptions {
   readonly openFile?: OpenFile;
   /** Counts commits, records and commit durations. */
   readonly metrics?: Metrics;
+  /** `false`: no zero-filled extents even with fsync on (tests). */
+  readonly preallocate?: boolean;
 }
 
 /** How the journal leaves read-only mode. */
@@ -100,12 +103,11 @@ export class LogfileJournal implements Journal, AsyncDisposable {
 
   private constructor(
     path: string,
-    file: FileLike,
-    size: number,
+    writer: LogWriter,
     options: LogfileJournalOptions,
   ) {
     this.#path = path;
-    this.#writer = new LogWriter(path, file, size);
+    this.#writer = writer;
     this.#options = options;
     this.#openFile = options.openFile ?? Deno.open;
     this.#compactions = new Compactions(
@@ -121,8 +123,10 @@ export class LogfileJournal implements Journal, AsyncDisposable {
   }
 
   /**
-   * Opens `path` for appending, creating it with mode 0600; replay has already
-   * read and repaired it (spec: persistence.md §6).
+   * Opens `path` to append after its records, creating it with mode 0600;
+   * replay has already read and repaired it (spec: persistence.md §6). With
+   * fsync on (unless `preallocate` is false) the file grows in zero-filled
+   * extents ahead of its records (see `_zero_tail.ts`).
    *
    * @throws {LogfileError} when the file cannot be opened.
    */
@@ -130,16 +134,10 @@ export class LogfileJournal implements Journal, AsyncDisposable {
     path: string,
     options: LogfileJournalOptions,
   ): Promise<LogfileJournal> {
-    const openFile = options.openFile ?? Deno.open;
-    let file: FileLike;
-    let size: number;
-    try {
-      file = await openFile(path, { append: true, create: true, mode: 0o600 });
-      size = (await Deno.stat(path)).size;
-    } catch (error) {
-      throw new LogfileError(path, fsReason(error), { cause: error });
-    }
-    return new LogfileJournal(path, file, size, options);
+    const { fsync, preallocate, openFile = Deno.open } = options;
+    const extent = fsync && preallocate !== false ? EXTENT_BYTES : 0;
+    const writer = await LogWriter.open(path, openFile, extent);
+    return new LogfileJournal(path, writer, options);
   }
 
   /** `false` in read-only mode, after a failed write or fsync. */

@@ -2,6 +2,7 @@ import type { Mutation } from "../domain/mutation.ts";
 import { compactionTempPath, ioFailure, openOwn } from "./files.ts";
 import { parseRecord } from "./record.ts";
 import { fsReason } from "../errors.ts";
+import { dataEnd, RecordSource } from "./_zero_tail.ts";
 
 /** Bytes read per `read()`; 256 KiB–1 MiB decode fastest (measured). */
 const CHUNK_BYTES = 256 << 10;
@@ -37,7 +38,9 @@ export interface ByteReader {
  * Reads the logfile at startup, repairing it for appending: deletes a
  * leftover `<path>.compact`, creates the logfile (mode 0600) when missing,
  * skips corrupt lines with a warning, and truncates a torn last line away
- * (spec: persistence.md §6 steps 1–4).
+ * (spec: persistence.md §6 steps 1–4). The zero-filled tail the journal
+ * preallocates is the end of the records (see `_zero_tail.ts`); it stays,
+ * unless a torn line before it is cut off.
  *
  * @throws {LogfileError} when the file or its directory cannot be opened,
  *   read or repaired.
@@ -90,20 +93,11 @@ export async function replayLogfileInto(
   }
   if (leftover !== undefined) warnings.push(leftover);
   try {
-    const reader = new LineReader(file, (line, lineNumber) => {
-      if (line === undefined) {
-        warnings.push(`logfile: line ${lineNumber} skipped: ${INVALID_UTF8}`);
-        return;
-      }
-      try {
-        const mutation = parseRecord(line);
-        if (mutation !== undefined) apply(mutation);
-      } catch (error) {
-        if (!(error instanceof SyntaxError)) throw error;
-        warnings.push(`logfile: line ${lineNumber} skipped: ${error.message}`);
-      }
-    });
+    const source = new RecordSource(file);
+    const reader = new LineReader(source, recordHandler(apply, warnings));
     try {
+      source.limit = await dataEnd(file, (await file.stat()).size);
+      await source.seek(0);
       await reader.readToEnd();
       if (reader.pendingBytes > 0) {
         warnings.push(
@@ -120,6 +114,26 @@ export async function replayLogfileInto(
     file.close();
   }
   return warnings;
+}
+
+/** Applies each record of a line; a corrupt line is a warning. */
+function recordHandler(
+  apply: (mutation: Mutation) => void,
+  warnings: string[],
+): LineHandler {
+  return (line, lineNumber) => {
+    if (line === undefined) {
+      warnings.push(`logfile: line ${lineNumber} skipped: ${INVALID_UTF8}`);
+      return;
+    }
+    try {
+      const mutation = parseRecord(line);
+      if (mutation !== undefined) apply(mutation);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      warnings.push(`logfile: line ${lineNumber} skipped: ${error.message}`);
+    }
+  };
 }
 
 /** Deletes a leftover compaction temp file; returns a warning if it cannot. */

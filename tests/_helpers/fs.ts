@@ -100,3 +100,14 @@ export async function unmount(dir: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * A logfile's text without the zero-filled tail a running daemon with fsync
+ * on keeps past its records.
+ */
+export async function readRecords(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}

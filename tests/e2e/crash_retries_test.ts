@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { converse, waitFor } from "../_helpers/client.ts";
 import { writeConfig } from "../_helpers/model.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
-import { withTempDir } from "../_helpers/fs.ts";
+import { readRecords, withTempDir } from "../_helpers/fs.ts";
 
 const MS = 1_000_000n;
 const nowNs = () => BigInt(Date.now()) * MS;
@@ -18,7 +18,8 @@ async function ask(port: number, line: string): Promise<string> {
 
 async function lines(path: string): Promise<string[]> {
   try {
-    return (await Deno.readTextFile(path)).split("\n").filter((l) => l !== "");
+    // Without the zero tail a daemon with fsync on keeps (and leaves when killed).
+    return (await readRecords(path)).split("\n").filter((l) => l !== "");
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;

@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { converse, TestClient, waitFor } from "../_helpers/client.ts";
 import { DaemonProcess, runZtick } from "../_helpers/subprocess.ts";
-import { exists, probeMount, unmount, withTempDir } from "../_helpers/fs.ts";
+import {
+  exists,
+  probeMount,
+  readRecords,
+  unmount,
+  withTempDir,
+} from "../_helpers/fs.ts";
 import {
   assertSameLines,
   assertState,
@@ -389,9 +395,9 @@ Deno.test("a torn tail and corrupt lines are logged before the loaded line, and 
         await converse(daemon.port, `r SET a.5 ${FAR_NS}\n`),
         "r OK\n",
       );
-      const text = await Deno.readFile(logfile);
+      const text = await readRecords(logfile);
       assert.equal(
-        new TextDecoder().decode(text.subarray(withoutTail)),
+        text.slice(withoutTail),
         `SET a.5 ${FAR_NS} planned\n`,
       );
       assert.equal(await daemon.stop("SIGTERM"), 0);

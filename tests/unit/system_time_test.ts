@@ -21,3 +21,13 @@ Deno.test("SystemClock has sub-millisecond resolution", () => {
   while (Date.now() < endMs) fractions.add(clock.nowNs() % 1_000_000n);
   assert.ok(fractions.size > 10, `${fractions.size} distinct sub-ms values`);
 });
+
+Deno.test("SystemClock never runs backwards, also across the ticks of Date.now()", () => {
+  const clock = new SystemClock();
+  let last = clock.nowNs();
+  for (let i = 0; i < 50_000; i++) {
+    const now = clock.nowNs();
+    assert.ok(now >= last, `${now} after ${last}`);
+    last = now;
+  }
+});

@@ -202,6 +202,10 @@ class ProbedFile implements FileLike {
     this.inner.truncateSync(length);
   }
 
+  seekSync(offset: number, whence: Deno.SeekMode): number {
+    return this.inner.seekSync(offset, whence);
+  }
+
   close(): void {
     this.inner.close();
   }
@@ -236,6 +240,9 @@ function options(
     compactionIntervalS: 0,
     snapshot: state.snapshot,
     openFile: probedOpen(probe),
+    // The counts and contents below are of records only; the zero-filled
+    // extents have their own tests (logfile_prealloc_test.ts).
+    preallocate: false,
     ...overrides,
   };
 }
