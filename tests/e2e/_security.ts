@@ -2,6 +2,7 @@
  * Helpers shared by the security e2e tests (auth, TLS, limits): auth files,
  * a throw-away TLS certificate made with `openssl`, raw conversations.
  */
+import assert from "node:assert/strict";
 import { TestClient } from "../_helpers/client.ts";
 import { mulberry32 } from "../_helpers/random.ts";
 import type { TestCert } from "../_helpers/tls.ts";
@@ -116,4 +117,55 @@ export function randomBytes(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
   return bytes;
+}
+
+/** Runs a Python script (the tests' tool for sockets Deno cannot shape). */
+export async function python(
+  script: string,
+  ...args: string[]
+): Promise<string> {
+  const output = await new Deno.Command("python3", {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * A Python guesser for `python(script, port, seconds)`: from 127.0.0.2,
+ * `threads` connections each send `request` (a Python bytes literal with
+ * two `%d`, the thread and the attempt) and hang up after 20 ms without
+ * waiting for the answer. Prints the number of attempts sent.
+ */
+export function guesserScript(request: string, threads: number): string {
+  return `
+import socket, sys, threading, time
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+end = time.time() + seconds
+sent = [0]
+def guess(t):
+    i = 0
+    while time.time() < end:
+        try:
+            s = socket.socket()
+            s.bind(("127.0.0.2", 0))
+            s.settimeout(0.02)
+            s.connect(("127.0.0.1", port))
+            s.sendall(${request} % (t, i))
+            sent[0] += 1
+            try:
+                s.recv(16)
+            except OSError:
+                pass
+            s.close()
+        except OSError:
+            time.sleep(0.001)
+        i += 1
+threads = [threading.Thread(target=guess, args=(t,)) for t in range(${threads})]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sent[0])
+`;
 }

@@ -8,21 +8,10 @@ import { TestClient } from "../_helpers/client.ts";
 import { writeFile } from "../_helpers/fs.ts";
 import { DaemonProcess } from "../_helpers/subprocess.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
+import { guesserScript, python } from "./_security.ts";
 
 const SECRET = "sk_right_5c2e08";
 const AUTH_TOML = `[token.admin]\nsecret = "${SECRET}"\nnamespace = "*"\n`;
-
-/** Runs a Python script (the tests' tool for sockets Deno cannot shape). */
-async function python(script: string, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return text;
-}
 
 /** Connects `n` times and closes each with SO_LINGER {1, 0}: an RST. */
 const RESET_FLOOD = `
@@ -51,34 +40,10 @@ Deno.test("100 connections reset before they are accepted do not hold up the nex
  * each sends a wrong AUTH and hangs up after 20 ms without waiting for the
  * answer. Prints the number of attempts sent.
  */
-const GUESSER = `
-import socket, sys, threading, time
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
-end = time.time() + seconds
-sent = [0]
-def guess(t):
-    i = 0
-    while time.time() < end:
-        try:
-            s = socket.socket()
-            s.bind(("127.0.0.2", 0))
-            s.settimeout(0.02)
-            s.connect(("127.0.0.1", port))
-            s.sendall(b"AUTH guess-%d-%d\\n" % (t, i))
-            sent[0] += 1
-            try:
-                s.recv(16)
-            except OSError:
-                pass
-            s.close()
-        except OSError:
-            time.sleep(0.001)
-        i += 1
-threads = [threading.Thread(target=guess, args=(t,)) for t in range(40)]
-for t in threads: t.start()
-for t in threads: t.join()
-print(sent[0])
-`;
+const GUESSER = guesserScript(
+  'b"AUTH guess-%d-%d\\n"',
+  40,
+);
 
 Deno.test("a host guessing secrets over many connections is checked a few times a second; a right secret from elsewhere is answered at once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ztick-abuse-" });

@@ -9,51 +9,17 @@ import { startTestDaemon } from "../_helpers/daemon.ts";
 import { writeFile } from "../_helpers/fs.ts";
 import { delay } from "../_helpers/http_client.ts";
 import { Api, assertJson } from "./_http.ts";
-import { ADMIN_SECRET, AUTH_TOML } from "./_security.ts";
+import { ADMIN_SECRET, AUTH_TOML, guesserScript, python } from "./_security.ts";
 
 /**
  * From 127.0.0.2, keeps 10 connections guessing tokens for `seconds`: each
  * sends a GET with a wrong Bearer token and hangs up after 20 ms without
  * waiting for the answer. Prints the number of guesses sent.
  */
-const GUESSER = `
-import socket, sys, threading, time
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
-end = time.time() + seconds
-sent = [0]
-def guess(t):
-    i = 0
-    while time.time() < end:
-        try:
-            s = socket.socket()
-            s.bind(("127.0.0.2", 0))
-            s.settimeout(0.02)
-            s.connect(("127.0.0.1", port))
-            s.sendall(b"GET /jobs HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer guess-%d-%d\\r\\n\\r\\n" % (t, i))
-            sent[0] += 1
-            try:
-                s.recv(16)
-            except OSError:
-                pass
-            s.close()
-        except OSError:
-            time.sleep(0.001)
-        i += 1
-threads = [threading.Thread(target=guess, args=(t,)) for t in range(10)]
-for t in threads: t.start()
-for t in threads: t.join()
-print(sent[0])
-`;
-
-async function python(script: string, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout);
-}
+const GUESSER = guesserScript(
+  'b"GET /jobs HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer guess-%d-%d\\r\\n\\r\\n"',
+  10,
+);
 
 Deno.test("a host guessing Bearer tokens is checked a few times a second; a right token from elsewhere is answered at once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ztick-http-throttle-" });
