@@ -5,12 +5,7 @@
  *
  * @module
  */
-import {
-  connect,
-  type RequestPool,
-  type RunResult,
-  writeAll,
-} from "./_load.ts";
+import { type RequestPool, runExchanges, type RunResult } from "./_load.ts";
 
 const DECODER = new TextDecoder();
 const HEAD_END = new Uint8Array([13, 10, 13, 10]);
@@ -44,43 +39,15 @@ export const TCP_GET = {
  * per-request round-trip times are recorded, as `runRequestResponse` does
  * for line protocols.
  */
-export async function runHttpRequestResponse(
+export function runHttpRequestResponse(
   port: number,
   pool: RequestPool,
   options: { connections: number; durationMs: number },
 ): Promise<RunResult> {
-  const conns = await Promise.all(
-    Array.from({ length: options.connections }, () => connect(port)),
-  );
-  const { bytes, size, count } = pool;
-  const latencies = new Float64Array(count);
-  let next = 0;
-  const startMs = performance.now();
-  const deadlineMs = startMs + options.durationMs;
-  async function worker(conn: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(16_384);
-    for (;;) {
-      const t0 = performance.now();
-      if (next >= count || t0 >= deadlineMs) return;
-      const i = next++;
-      await writeAll(conn, bytes.subarray(i * size, (i + 1) * size));
-      await readResponse(conn, buffer, pool.wire.expect);
-      latencies[i] = performance.now() - t0;
-    }
-  }
-  try {
-    await Promise.all(conns.map(worker));
-  } finally {
-    for (const conn of conns) conn.close();
-  }
-  const elapsedMs = performance.now() - startMs;
-  return {
-    requests: next,
-    elapsedMs,
-    perSecond: next / (elapsedMs / 1000),
-    poolExhausted: next === count,
-    latenciesMs: latencies.subarray(0, next),
-  };
+  return runExchanges(port, pool, options, {
+    bufferBytes: 16_384,
+    awaitAnswer: (conn, buffer) => readResponse(conn, buffer, pool.wire.expect),
+  });
 }
 
 /** Reads one response (head and `content-length` body) into `buffer`. */

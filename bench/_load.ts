@@ -199,27 +199,15 @@ export async function runPipelined(
  * `connections` connections, each sending one request and waiting for its
  * answer before the next; per-request round-trip times are recorded.
  */
-export async function runRequestResponse(
+export function runRequestResponse(
   port: number,
   pool: RequestPool,
   options: { connections: number; durationMs: number },
 ): Promise<RunResult> {
-  const conns = await Promise.all(
-    Array.from({ length: options.connections }, () => connect(port)),
-  );
-  const { bytes, size, count } = pool;
-  const latencies = new Float64Array(count);
-  let next = 0;
   let checked = false;
-  const startMs = performance.now();
-  const deadlineMs = startMs + options.durationMs;
-  async function worker(conn: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(4096);
-    for (;;) {
-      const t0 = performance.now();
-      if (next >= count || t0 >= deadlineMs) return;
-      const i = next++;
-      await writeAll(conn, bytes.subarray(i * size, (i + 1) * size));
+  return runExchanges(port, pool, options, {
+    bufferBytes: 4096,
+    async awaitAnswer(conn, buffer) {
       let lines = 0;
       while (lines === 0) {
         const n = await conn.read(buffer);
@@ -230,6 +218,43 @@ export async function runRequestResponse(
         }
         lines += countLf(buffer, n);
       }
+    },
+  });
+}
+
+/** How one request's answer is awaited on a connection. */
+export interface Answering {
+  readonly bufferBytes: number;
+  awaitAnswer(conn: Deno.Conn, buffer: Uint8Array): Promise<void>;
+}
+
+/**
+ * `connections` connections, one request in flight on each: a request of
+ * the pool, its answer awaited as `answering` says, the next; records the
+ * per-request round trips.
+ */
+export async function runExchanges(
+  port: number,
+  pool: RequestPool,
+  options: { connections: number; durationMs: number },
+  answering: Answering,
+): Promise<RunResult> {
+  const conns = await Promise.all(
+    Array.from({ length: options.connections }, () => connect(port)),
+  );
+  const { bytes, size, count } = pool;
+  const latencies = new Float64Array(count);
+  let next = 0;
+  const startMs = performance.now();
+  const deadlineMs = startMs + options.durationMs;
+  async function worker(conn: Deno.Conn): Promise<void> {
+    const buffer = new Uint8Array(answering.bufferBytes);
+    for (;;) {
+      const t0 = performance.now();
+      if (next >= count || t0 >= deadlineMs) return;
+      const i = next++;
+      await writeAll(conn, bytes.subarray(i * size, (i + 1) * size));
+      await answering.awaitAnswer(conn, buffer);
       latencies[i] = performance.now() - t0;
     }
   }
