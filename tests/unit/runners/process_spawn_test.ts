@@ -7,25 +7,9 @@
 import assert from "node:assert/strict";
 import { runningProcesses, runProcess } from "../../../src/runners/_process.ts";
 import { openLibc } from "../../../src/runners/_spawn_libc.ts";
-import type { Execution } from "../../../src/scheduler/ports.ts";
+import { execution } from "./_process.ts";
 import { waitFor } from "../../_helpers/client.ts";
 import { pgrep } from "../../_helpers/fs.ts";
-
-function execution(signal = new AbortController().signal): Execution {
-  return {
-    job: {
-      id: "job.$(touch /tmp/pwned); x",
-      executionNs: 1775008800000000000n,
-      status: "triggered",
-    },
-    rule: {
-      id: "rule.1",
-      pattern: "job.",
-      runner: { kind: "shell", command: "true" },
-    },
-    signal,
-  };
-}
 
 /** Runs `script` with /bin/sh -c; returns the outcome and the stderr tail. */
 function sh(script: string, signal?: AbortSignal) {

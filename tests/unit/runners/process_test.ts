@@ -1,24 +1,8 @@
 import assert from "node:assert/strict";
 import { runProcess } from "../../../src/runners/_process.ts";
-import type { Execution } from "../../../src/scheduler/ports.ts";
+import { execution } from "./_process.ts";
 import { waitFor } from "../../_helpers/client.ts";
 import { pgrep } from "../../_helpers/fs.ts";
-
-function execution(signal = new AbortController().signal): Execution {
-  return {
-    job: {
-      id: "job.$(touch /tmp/pwned); x",
-      executionNs: 1775008800000000000n,
-      status: "triggered",
-    },
-    rule: {
-      id: "rule.1",
-      pattern: "job.",
-      runner: { kind: "shell", command: "true" },
-    },
-    signal,
-  };
-}
 
 Deno.test("runProcess() passes the job context in the environment, never in argv", async () => {
   const dir = await Deno.makeTempDir();
