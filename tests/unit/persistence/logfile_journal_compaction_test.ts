@@ -6,8 +6,6 @@ import {
   appendUndoable,
   capturingLogs,
   commit,
-  EXAMPLE_COMPACTED,
-  EXAMPLE_LOG,
   MOUNT_PROBLEM,
   newProbe,
   NO_SPACE,
@@ -17,6 +15,7 @@ import {
   State,
   waitFor,
 } from "./_journal_fixture.ts";
+import { EXAMPLE_COMPACTED, EXAMPLE_LOG } from "./_example_log.ts";
 
 // ---------------------------------------------------------------- compaction
 

@@ -11,13 +11,13 @@ import { tempDir } from "../../_helpers/fs.ts";
 import {
   appendUndoable,
   capturingLogs,
-  EXAMPLE_LOG,
   newProbe,
   NO_SPACE,
   options,
   setJob,
   State,
 } from "./_journal_fixture.ts";
+import { EXAMPLE_LOG } from "./_example_log.ts";
 
 // ---------------------------------------------------------------- contract
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { EXAMPLE_LOG } from "./_example_log.ts";
 import type { Mutation } from "../../../src/domain/mutation.ts";
 import type { Job } from "../../../src/domain/job.ts";
 import type { Rule } from "../../../src/domain/rule.ts";
@@ -147,18 +148,7 @@ Deno.test("replayLogfile() ignores blank and comment lines and a CR before LF", 
 Deno.test("replayLogfile() gives the replayed state of the persistence.md §9 example", async () => {
   await withTempDir("ztick_replay_test_", async (dir) => {
     const path = `${dir}/logfile`;
-    const complete = [
-      "RULE SET rule.backup backup. shell /usr/local/bin/backup.sh",
-      "SET backup.daily 1775008800000000000 planned",
-      "RULE SET rule.events events. amqp amqp://app:s3cret@mq.internal:5672/ scheduler job.due",
-      "SET backup.daily 1775008800000000000 triggered",
-      "SET backup.daily 1775008800000000000 executed",
-      'RULE SET rule.report report. shell "/usr/bin/report --title \\"Q1\\""',
-      "SET report.q1 1775030400000000000 planned",
-      "SET mail.welcome 1775030400000000000 failed",
-      "REMOVE report.q1",
-      "REMOVERULE rule.events",
-    ].map((line) => `${line}\n`).join("");
+    const complete = EXAMPLE_LOG;
     await Deno.writeTextFile(path, `${complete}SET backup.weekly 17756136`);
     const { mutations, warnings } = await replayLogfile(path);
     assert.deepEqual(warnings, [
