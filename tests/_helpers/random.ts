@@ -9,3 +9,22 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * `text` with one to four random edits from `next`: a character replaced,
+ * inserted or deleted, or the text cut short.
+ */
+export function mutate(text: string, next: () => number): string {
+  const chars = [...text];
+  const edits = 1 + Math.floor(next() * 4);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(next() * chars.length);
+    const byte = String.fromCharCode(Math.floor(next() * 256));
+    const kind = next();
+    if (kind < 0.4) chars[at] = byte;
+    else if (kind < 0.7) chars.splice(at, 0, byte);
+    else if (kind < 0.9) chars.splice(at, 1);
+    else chars.length = at; // truncated
+  }
+  return chars.join("");
+}

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startTestDaemon, type TestDaemon } from "../_helpers/daemon.ts";
 import { get, latin1, RawClient } from "../_helpers/http_client.ts";
-import { mulberry32 } from "../_helpers/random.ts";
+import { mulberry32, mutate } from "../_helpers/random.ts";
 import {
   Api,
   assertError,
@@ -240,21 +240,6 @@ Deno.test("header floods and unparseable requests are 400 bad request; a head of
   }
   await assertServes(daemon);
 });
-
-function mutate(text: string, next: () => number): string {
-  const chars = [...text];
-  const edits = 1 + Math.floor(next() * 4);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(next() * chars.length);
-    const byte = String.fromCharCode(Math.floor(next() * 256));
-    const kind = next();
-    if (kind < 0.4) chars[at] = byte;
-    else if (kind < 0.7) chars.splice(at, 0, byte);
-    else if (kind < 0.9) chars.splice(at, 1);
-    else chars.length = at;
-  }
-  return chars.join("");
-}
 
 Deno.test("300 mutated API requests are each answered with a defined JSON status or a close", async () => {
   await using daemon = await startTestDaemon({

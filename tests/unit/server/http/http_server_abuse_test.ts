@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { assertServes, BAD_REQUEST, echo, exchange, serve } from "./_server.ts";
 import { delay, get, RawClient } from "../../../_helpers/http_client.ts";
-import { mulberry32 } from "../../../_helpers/random.ts";
+import { mulberry32, mutate } from "../../../_helpers/random.ts";
 
 Deno.test("HttpServer refuses header floods: more than 100 fields, a head over 16 KiB", async () => {
   await using server = serve();
@@ -162,21 +162,6 @@ Deno.test("HttpServer answers 503 beyond the connection cap and counts connectio
     200,
   );
 });
-
-function mutate(text: string, next: () => number): string {
-  const chars = [...text];
-  const edits = 1 + Math.floor(next() * 4);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(next() * chars.length);
-    const byte = String.fromCharCode(Math.floor(next() * 256));
-    const kind = next();
-    if (kind < 0.4) chars[at] = byte;
-    else if (kind < 0.7) chars.splice(at, 0, byte);
-    else if (kind < 0.9) chars.splice(at, 1);
-    else chars.length = at; // truncated
-  }
-  return chars.join("");
-}
 
 Deno.test("HttpServer survives 400 mutated requests, answering each with a JSON status or a close", async () => {
   await using server = serve(echo, {
