@@ -10,6 +10,9 @@ import {
   type RequestOptions,
   utf8,
 } from "../_helpers/http_client.ts";
+import { startTestDaemon, type TestDaemon } from "../_helpers/daemon.ts";
+import { writeFile } from "../_helpers/fs.ts";
+import { AUTH_TOML } from "./_security.ts";
 
 /** A date far enough ahead that jobs stay `planned` while a test runs. */
 export const FAR = "2099-04-10T12:00:00Z";
@@ -128,4 +131,26 @@ export function ruleJson(id: string, pattern: string, runner: string): string {
   return `{"id":${JSON.stringify(id)},"pattern":${
     JSON.stringify(pattern)
   },"runner":"${runner}"}`;
+}
+
+/** A daemon with the spec's auth file, and its API with no token. */
+export async function authHttpDaemon(): Promise<
+  { daemon: TestDaemon; api: Api; authFile: string } & AsyncDisposable
+> {
+  const dir = await Deno.makeTempDir({ prefix: "ztick-http-auth-" });
+  const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
+  const daemon = await startTestDaemon({
+    http: true,
+    persistence: "memory",
+    authFile,
+  });
+  return {
+    daemon,
+    api: new Api(daemon.httpPort),
+    authFile,
+    async [Symbol.asyncDispose]() {
+      await daemon[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }

@@ -5,46 +5,19 @@
  * host (spec: http-api.md §2, protocol.md §9).
  */
 import assert from "node:assert/strict";
-import { startTestDaemon, type TestDaemon } from "../_helpers/daemon.ts";
 import { writeFile } from "../_helpers/fs.ts";
-import {
-  ADMIN_SECRET,
-  AUTH_TOML,
-  DEPLOY_SECRET,
-  SPACED_SECRET,
-} from "./_security.ts";
+import { ADMIN_SECRET, DEPLOY_SECRET, SPACED_SECRET } from "./_security.ts";
 import {
   Api,
   assertError,
   assertJson,
   assertNoContent,
+  authHttpDaemon,
   FAR_BODY,
   jobJson,
   ruleJson,
 } from "./_http.ts";
 import type { RawResponse } from "../_helpers/http_client.ts";
-
-/** A daemon with the spec's auth file, and its API with no token. */
-async function authDaemon(): Promise<
-  { daemon: TestDaemon; api: Api; authFile: string } & AsyncDisposable
-> {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-http-auth-" });
-  const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-  const daemon = await startTestDaemon({
-    http: true,
-    persistence: "memory",
-    authFile,
-  });
-  return {
-    daemon,
-    api: new Api(daemon.httpPort),
-    authFile,
-    async [Symbol.asyncDispose]() {
-      await daemon[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 function assertUnauthorized(response: RawResponse, what: string): void {
   assertError(response, 401, "unauthorized", what);
@@ -52,7 +25,7 @@ function assertUnauthorized(response: RawResponse, what: string): void {
 }
 
 Deno.test("without a token: 401 unauthorized with WWW-Authenticate: Bearer, before routing", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const { api } = auth;
   const requests: [string, string][] = [
     ["GET", "/jobs"],
@@ -82,7 +55,7 @@ Deno.test("without a token: 401 unauthorized with WWW-Authenticate: Bearer, befo
 });
 
 Deno.test("a wrong token or another scheme is 401; the scheme is case-insensitive, secrets may hold spaces", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const { api } = auth;
   const wrong = [
     `Bearer ${DEPLOY_SECRET}x`,
@@ -115,7 +88,7 @@ Deno.test("a wrong token or another scheme is 401; the scheme is case-insensitiv
 });
 
 Deno.test("the public endpoints need no token, and a wrong one does not hurt", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   for (const api of [auth.api, auth.api.as("wrong")]) {
     assertJson(await api.get("/health"), 200, '{"status":"ok"}');
     assertJson(
@@ -131,7 +104,7 @@ Deno.test("the public endpoints need no token, and a wrong one does not hurt", a
 });
 
 Deno.test("a wrong token is answered only after a delay and counted in ztick_auth_failures_total", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const admin = auth.api.as(ADMIN_SECRET);
   const failures = async () =>
     Number(
@@ -155,7 +128,7 @@ Deno.test("a wrong token is answered only after a delay and counted in ztick_aut
 });
 
 Deno.test("outside the token's namespace: 403 forbidden for every method, whether or not the item exists", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const admin = auth.api.as(ADMIN_SECRET);
   const deploy = auth.api.as(DEPLOY_SECRET);
   await admin.putJob("other.x");
@@ -208,7 +181,7 @@ Deno.test("outside the token's namespace: 403 forbidden for every method, whethe
 });
 
 Deno.test("inside the token's namespace every endpoint works; ids are not normalised to escape it", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const deploy = auth.api.as(DEPLOY_SECRET);
   assertJson(
     await deploy.put("/jobs/deploy%2Ev1", FAR_BODY),
@@ -240,7 +213,7 @@ Deno.test("inside the token's namespace every endpoint works; ids are not normal
 });
 
 Deno.test("lists only hold items inside the namespace; /metrics and /stats are daemon-wide", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   const admin = auth.api.as(ADMIN_SECRET);
   const deploy = auth.api.as(DEPLOY_SECRET);
   for (const id of ["deploy.a", "deploy.b", "other.a", "deployX", "spaced.a"]) {
@@ -290,7 +263,7 @@ Deno.test("lists only hold items inside the namespace; /metrics and /stats are d
 });
 
 Deno.test("a reload of the auth file applies to new HTTP requests", async () => {
-  await using auth = await authDaemon();
+  await using auth = await authHttpDaemon();
   await writeFile(
     auth.authFile,
     `[token.new]\nsecret = "sk_new_0000"\nnamespace = "*"\n`,

@@ -8,9 +8,15 @@
 import assert from "node:assert/strict";
 import { converse, waitFor } from "../_helpers/client.ts";
 import { startTestDaemon } from "../_helpers/daemon.ts";
-import { writeFile } from "../_helpers/fs.ts";
-import { ADMIN_SECRET, AUTH_TOML, DEPLOY_SECRET } from "./_security.ts";
-import { Api, assertError, assertJson, FAR_BODY, ruleJson } from "./_http.ts";
+import { ADMIN_SECRET, DEPLOY_SECRET } from "./_security.ts";
+import {
+  Api,
+  assertError,
+  assertJson,
+  authHttpDaemon,
+  FAR_BODY,
+  ruleJson,
+} from "./_http.ts";
 
 interface RunObject {
   job: string;
@@ -254,48 +260,39 @@ Deno.test("GET /executions: 400 invalid query for neither, both, a bad failed or
 });
 
 Deno.test("GET /executions with a token: 403 outside the namespace before 404, failed runs only of jobs inside it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-http-history-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using daemon = await startTestDaemon({
-      http: true,
-      persistence: "memory",
-      authFile,
-    });
-    const admin = new Api(daemon.httpPort, ADMIN_SECRET);
-    const deploy = admin.as(DEPLOY_SECRET);
-    assertError(
-      await new Api(daemon.httpPort).get("/executions?failed=1"),
-      401,
-      "unauthorized",
-    );
-    for (const id of ["deploy.v1", "other.v1"]) {
-      await admin.putJob(id, '{"execution":"2001-01-01T00:00:00Z"}');
-      await runsOfJob(admin, id, 1); // no rule: a no-rule run each
-    }
-    assertError(await deploy.get("/executions?job=other.v1"), 403, "forbidden");
-    assertError(
-      await deploy.get("/executions?job=other.none"),
-      403,
-      "forbidden",
-    );
-    assertError(
-      await deploy.get("/executions?job=deploy.none"),
-      404,
-      "not found",
-    );
-    assert.equal(
-      runsOf((await deploy.get("/executions?job=deploy.v1")).body).length,
-      1,
-    );
-    const failed = runsOf((await deploy.get("/executions?failed=1")).body);
-    assert.deepEqual(failed.map((run) => run.job), ["deploy.v1"]);
-    const everything = runsOf((await admin.get("/executions?failed=1")).body);
-    assert.deepEqual(everything.map((run) => run.job).sort(), [
-      "deploy.v1",
-      "other.v1",
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using auth = await authHttpDaemon();
+  const { daemon } = auth;
+  const admin = new Api(daemon.httpPort, ADMIN_SECRET);
+  const deploy = admin.as(DEPLOY_SECRET);
+  assertError(
+    await new Api(daemon.httpPort).get("/executions?failed=1"),
+    401,
+    "unauthorized",
+  );
+  for (const id of ["deploy.v1", "other.v1"]) {
+    await admin.putJob(id, '{"execution":"2001-01-01T00:00:00Z"}');
+    await runsOfJob(admin, id, 1); // no rule: a no-rule run each
   }
+  assertError(await deploy.get("/executions?job=other.v1"), 403, "forbidden");
+  assertError(
+    await deploy.get("/executions?job=other.none"),
+    403,
+    "forbidden",
+  );
+  assertError(
+    await deploy.get("/executions?job=deploy.none"),
+    404,
+    "not found",
+  );
+  assert.equal(
+    runsOf((await deploy.get("/executions?job=deploy.v1")).body).length,
+    1,
+  );
+  const failed = runsOf((await deploy.get("/executions?failed=1")).body);
+  assert.deepEqual(failed.map((run) => run.job), ["deploy.v1"]);
+  const everything = runsOf((await admin.get("/executions?failed=1")).body);
+  assert.deepEqual(everything.map((run) => run.job).sort(), [
+    "deploy.v1",
+    "other.v1",
+  ]);
 });

@@ -8,10 +8,9 @@
 import assert from "node:assert/strict";
 import { validate } from "npm:@readme/openapi-parser@9.0.0";
 import { startTestDaemon, type TestDaemon } from "../_helpers/daemon.ts";
-import { writeFile } from "../_helpers/fs.ts";
 import { VERSION } from "../../src/version.ts";
-import { Api, FAR_BODY, FAR_NS } from "./_http.ts";
-import { ADMIN_SECRET, AUTH_TOML } from "./_security.ts";
+import { Api, authHttpDaemon, FAR_BODY, FAR_NS } from "./_http.ts";
+import { ADMIN_SECRET } from "./_security.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -164,39 +163,30 @@ Deno.test("the OpenAPI document describes exactly the operations served, with th
 });
 
 Deno.test("the OpenAPI document's security is what authentication enforces: public operations and Bearer ones", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-openapi-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using daemon = await startTestDaemon({
-      http: true,
-      persistence: "memory",
-      authFile,
-    });
-    const api = new Api(daemon.httpPort);
-    const document = await documentOf(api);
-    assert.deepEqual(document.components.securitySchemes.bearer, {
-      type: "http",
-      scheme: "bearer",
-    });
-    // served with a token: the same operations as without authentication
-    const served = await servedOperations(daemon, api.as(ADMIN_SECRET));
-    const documented = documentedOperations(document);
-    assert.deepEqual([...served.keys()].sort(), [...documented.keys()].sort());
-    for (const [key, operation] of documented) {
-      const [method, template] = key.split(" ") as [string, string];
-      const target = PROBES.find(([, t]) => t === template)![0];
-      const security = operation.security ?? document.security;
-      const body = target.startsWith("/rules/") ? RULE_BODY : FAR_BODY;
-      const response = await api.send(method.toUpperCase(), target, { body });
-      if (security.length === 0) {
-        assert.notEqual(response.status, 401, `${key} is public`);
-      } else {
-        assert.deepEqual(security, [{ bearer: [] }], key);
-        assert.equal(response.status, 401, `${key} needs a token`);
-        assert.ok("401" in operation.responses, `${key} documents 401`);
-      }
+  await using auth = await authHttpDaemon();
+  const { daemon } = auth;
+  const api = new Api(daemon.httpPort);
+  const document = await documentOf(api);
+  assert.deepEqual(document.components.securitySchemes.bearer, {
+    type: "http",
+    scheme: "bearer",
+  });
+  // served with a token: the same operations as without authentication
+  const served = await servedOperations(daemon, api.as(ADMIN_SECRET));
+  const documented = documentedOperations(document);
+  assert.deepEqual([...served.keys()].sort(), [...documented.keys()].sort());
+  for (const [key, operation] of documented) {
+    const [method, template] = key.split(" ") as [string, string];
+    const target = PROBES.find(([, t]) => t === template)![0];
+    const security = operation.security ?? document.security;
+    const body = target.startsWith("/rules/") ? RULE_BODY : FAR_BODY;
+    const response = await api.send(method.toUpperCase(), target, { body });
+    if (security.length === 0) {
+      assert.notEqual(response.status, 401, `${key} is public`);
+    } else {
+      assert.deepEqual(security, [{ bearer: [] }], key);
+      assert.equal(response.status, 401, `${key} needs a token`);
+      assert.ok("401" in operation.responses, `${key} documents 401`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -5,11 +5,9 @@
  * a Python script bound to 127.0.0.2, as in abuse_test.ts.
  */
 import assert from "node:assert/strict";
-import { startTestDaemon } from "../_helpers/daemon.ts";
-import { writeFile } from "../_helpers/fs.ts";
 import { delay } from "../_helpers/http_client.ts";
-import { Api, assertJson } from "./_http.ts";
-import { ADMIN_SECRET, AUTH_TOML, guesserScript, python } from "./_security.ts";
+import { Api, assertJson, authHttpDaemon } from "./_http.ts";
+import { ADMIN_SECRET, guesserScript, python } from "./_security.ts";
 
 /**
  * From 127.0.0.2, keeps 10 connections guessing tokens for `seconds`: each
@@ -22,36 +20,27 @@ const GUESSER = guesserScript(
 );
 
 Deno.test("a host guessing Bearer tokens is checked a few times a second; a right token from elsewhere is answered at once", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ztick-http-throttle-" });
-  try {
-    const authFile = await writeFile(`${dir}/auth.toml`, AUTH_TOML);
-    await using daemon = await startTestDaemon({
-      http: true,
-      persistence: "memory",
-      authFile,
-    });
-    const admin = new Api(daemon.httpPort, ADMIN_SECRET);
-    const attack = python(GUESSER, String(daemon.httpPort), "2");
-    await delay(1000);
-    const started = performance.now();
-    assertJson(await admin.get("/jobs"), 200, "[]");
-    const answeredMs = performance.now() - started;
-    const sent = Number(await attack);
-    // Checks finish up to 5 s later (queued turns, 250 ms answer delay).
-    await delay(5500);
-    const metrics = (await admin.get("/metrics")).body;
-    const checked = Number(
-      /^ztick_auth_failures_total (\d+)$/m.exec(metrics)?.[1],
-    );
-    // 5 at once, then 2 a second, over at most 2 s + 5 s of queued turns.
-    assert.ok(checked <= 5 + 2 * 7 + 1, `${checked} of ${sent} tokens checked`);
-    assert.ok(checked >= 5, `${checked} tokens checked`);
-    assert.ok(sent > 10 * checked, `only ${sent} guesses sent`);
-    assert.ok(
-      answeredMs < 1000,
-      `right token answered after ${answeredMs.toFixed(0)} ms`,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using auth = await authHttpDaemon();
+  const { daemon } = auth;
+  const admin = new Api(daemon.httpPort, ADMIN_SECRET);
+  const attack = python(GUESSER, String(daemon.httpPort), "2");
+  await delay(1000);
+  const started = performance.now();
+  assertJson(await admin.get("/jobs"), 200, "[]");
+  const answeredMs = performance.now() - started;
+  const sent = Number(await attack);
+  // Checks finish up to 5 s later (queued turns, 250 ms answer delay).
+  await delay(5500);
+  const metrics = (await admin.get("/metrics")).body;
+  const checked = Number(
+    /^ztick_auth_failures_total (\d+)$/m.exec(metrics)?.[1],
+  );
+  // 5 at once, then 2 a second, over at most 2 s + 5 s of queued turns.
+  assert.ok(checked <= 5 + 2 * 7 + 1, `${checked} of ${sent} tokens checked`);
+  assert.ok(checked >= 5, `${checked} tokens checked`);
+  assert.ok(sent > 10 * checked, `only ${sent} guesses sent`);
+  assert.ok(
+    answeredMs < 1000,
+    `right token answered after ${answeredMs.toFixed(0)} ms`,
+  );
 });
