@@ -91,7 +91,8 @@ export class LogWriter {
 
   /**
    * Writes `bytes` at the end, and fsyncs synchronously when `sync`;
-   * returns where they begin. On failure the file is cut back first.
+   * returns where they begin (`bytes` are not kept). On failure the file
+   * is cut back first.
    *
    * @throws {WriteFailure} with the write's or fsync's error
    */
@@ -111,7 +112,8 @@ export class LogWriter {
     }
     this.#size = end;
     this.#length = Math.max(this.#length, end);
-    this.#tee?.push(bytes);
+    // A copy: the caller may reuse its buffer.
+    this.#tee?.push(bytes.slice());
     return start;
   }
 

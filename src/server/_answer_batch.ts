@@ -54,14 +54,21 @@ export class AnswerBatch {
 
   /** Waits for every mutation's record and returns the text to write. */
   async settle(): Promise<string> {
-    if (this.#groups.length > 0) {
+    const groups = this.#groups;
+    if (groups.length > 0) {
       const failed = new Map<Promise<void>, unknown>();
-      await Promise.all(
-        this.#groups.map((p) => p.catch((error) => failed.set(p, error))),
-      );
+      if (groups.length === 1) {
+        // The common case, without the promises `Promise.all` would add.
+        await groups[0]!.catch((error) => failed.set(groups[0]!, error));
+      } else {
+        await Promise.all(
+          groups.map((p) => p.catch((error) => failed.set(p, error))),
+        );
+      }
       this.#settled(failed);
     }
-    return this.texts.join("");
+    const texts = this.texts;
+    return texts.length === 1 ? texts[0]! : texts.join("");
   }
 
   /** Counts the mutations and turns those of failed groups into `ERROR`. */

@@ -16,6 +16,7 @@ import { isBlank, readRequestId } from "../protocol/tokens.ts";
 import { logger } from "../log.ts";
 import { AUTH_FAILURE_DELAY_MS, type Authenticator } from "./auth.ts";
 import { AnswerBatch } from "./_answer_batch.ts";
+import { OutputBuffer } from "./_output_buffer.ts";
 import { ReadBuffer } from "./_read_buffers.ts";
 import type { ByteConn } from "./tls.ts";
 import { errorMessage } from "../errors.ts";
@@ -29,7 +30,6 @@ const log = logger("server");
  */
 const FLUSH_ANSWER_CHARS = 256 * 1024;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
-const ENCODER = new TextEncoder();
 
 /** What a connection asks of the rest of the daemon. */
 export interface ConnectionContext {
@@ -61,6 +61,8 @@ export class Connection {
   /** Aborts at close, so a wait for an AUTH check gives up (auth on only). */
   readonly #closing: AbortController | undefined;
   #deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Answers are written one batch at a time, so one buffer serves them. */
+  readonly #output = new OutputBuffer();
 
   constructor(conn: ByteConn, context: ConnectionContext) {
     this.#conn = conn;
@@ -170,7 +172,8 @@ export class Connection {
 
   async #send(answers: AnswerBatch): Promise<void> {
     if (answers.texts.length === 0) return;
-    await writeAll(this.#conn, ENCODER.encode(await answers.settle()));
+    const text = await answers.settle();
+    await writeAll(this.#conn, this.#output.encode(text));
   }
 
   /** Answers one line into `answers`; returns whether to hang up after. */
