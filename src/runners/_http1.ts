@@ -26,6 +26,8 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const IDLE_MS = 4000;
 /** Idle connections kept per server at most. */
 const MAX_IDLE = 64;
+/** A response's read buffer, to begin with; it grows for longer heads. */
+const READ_BUFFER_BYTES = 16 * 1024;
 /** Parsed URLs remembered at most (one per http rule URL in practice). */
 const MAX_TARGETS = 1024;
 const LATIN1 = new TextDecoder("latin1");
@@ -92,6 +94,8 @@ interface Idle {
  */
 export class Http1Client {
   readonly #idle = new Map<string, Idle[]>();
+  /** Read buffers of finished exchanges, for the next ones. */
+  readonly #buffers: Uint8Array<ArrayBuffer>[] = [];
   readonly #targets = new Map<string, Http1Target | undefined>();
 
   /** {@link http1Target}, remembered per URL. */
@@ -159,7 +163,9 @@ export class Http1Client {
     signal: AbortSignal,
     reused: boolean,
   ): Promise<number> {
-    const reader = new Reader(conn);
+    // A fresh 16 KiB buffer per request was a third of the runner's cost
+    // in the firing profile (allocation and the collections it caused).
+    const reader = new Reader(conn, this.#buffers.pop());
     const onAbort = () => closeQuietly(conn);
     signal.addEventListener("abort", onAbort);
     try {
@@ -178,6 +184,13 @@ export class Http1Client {
       throw error;
     } finally {
       signal.removeEventListener("abort", onAbort);
+      // No read is pending any more: each was awaited, or threw.
+      const { buffer } = reader;
+      if (
+        buffer.length === READ_BUFFER_BYTES && this.#buffers.length < MAX_IDLE
+      ) {
+        this.#buffers.push(buffer);
+      }
     }
   }
 }
@@ -263,14 +276,23 @@ async function readResponse(
 /** Buffered reads from a connection. */
 class Reader {
   readonly #conn: Deno.Conn;
-  #buffer = new Uint8Array(16 * 1024);
+  #buffer: Uint8Array<ArrayBuffer>;
   #start = 0;
   #end = 0;
   /** Bytes read so far. */
   received = 0;
 
-  constructor(conn: Deno.Conn) {
+  constructor(
+    conn: Deno.Conn,
+    buffer = new Uint8Array(READ_BUFFER_BYTES),
+  ) {
     this.#conn = conn;
+    this.#buffer = buffer;
+  }
+
+  /** The buffer read into (a longer one once a head outgrew the first). */
+  get buffer(): Uint8Array<ArrayBuffer> {
+    return this.#buffer;
   }
 
   /** Reads the head up to its blank line; returns it without that line. */

@@ -140,6 +140,40 @@ Deno.test(
 );
 
 Deno.test(
+  "Http1Client reads answers of every size in turn, each from its own bytes (read buffers are reused)",
+  withClient(async (client) => {
+    const body = "HTTP/1.1 500 X\r\n\r\n".repeat(1500); // 28,500 bytes
+    const answers = [
+      `HTTP/1.1 201 Created\r\nX-Big: ${
+        "b".repeat(20_000)
+      }\r\nContent-Length: 0\r\n\r\n`,
+      `HTTP/1.1 202 Accepted\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      "HTTP/1.1 204 No Content\r\n\r\n",
+      OK,
+    ];
+    await withRawServer(
+      (i) => ({ bytes: answers[i % answers.length]! }),
+      async (url) => {
+        const statuses: number[] = [];
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < answers.length; i++) {
+            statuses.push(await send(client, url));
+          }
+        }
+        assert.deepEqual(statuses, [201, 202, 204, 200, 201, 202, 204, 200]);
+        const together = await Promise.all(
+          Array.from({ length: 8 }, () => send(client, url)),
+        );
+        assert.equal(together.length, 8);
+        assert.ok(
+          together.every((status) => [200, 201, 202, 204].includes(status)),
+        );
+      },
+    );
+  }),
+);
+
+Deno.test(
   "Http1Client reads a chunked body with extensions and trailers to its end",
   withClient(async (client) => {
     const chunked =
