@@ -94,6 +94,25 @@ for (const path of PATHS) {
     });
   }
 
+  test(`runHttp() (${path}) counts Content-Length in UTF-8 bytes for a non-ASCII job id`, async () => {
+    await withServer(() => new Response("fine"), async (url, seen) => {
+      const id = "rapport.été.€.😀";
+      const base = execution();
+      const outcome = await runHttp(
+        { kind: "http", method: "POST", url },
+        { ...base, job: { ...base.job, id } },
+        options(),
+      );
+      assert.deepEqual(outcome, { ok: true, detail: "http:200" });
+      const body = `{"job_id":"${id}","execution":1775044800000000000}`;
+      assert.equal(seen[0]!.body, body);
+      assert.equal(
+        seen[0]!.headers.get("content-length"),
+        String(new TextEncoder().encode(body).length),
+      );
+    });
+  });
+
   for (const method of ["GET", "DELETE"] as HttpMethod[]) {
     test(`runHttp() (${path}) sends ${method} without body or Content-Type`, async () => {
       await withServer(
