@@ -135,20 +135,26 @@ export class Executions {
     }
   }
 
-  /** Triggers interrupted jobs, then every job due by `nowNs`, in order. */
-  fireDue(nowNs: bigint): void {
-    if (this.#stopping) return;
+  /**
+   * Triggers interrupted jobs, then every job due by `nowNs`, in order;
+   * returns whether it took any.
+   */
+  fireDue(nowNs: bigint): boolean {
+    if (this.#stopping) return false;
     const { store } = this.#options;
     const interrupted = this.#interrupted;
-    this.#interrupted = [];
+    let fired = interrupted.length > 0;
+    if (fired) this.#interrupted = [];
     for (const entry of interrupted) {
       if (store.isCurrent(entry) && entry.status === "triggered") {
         this.#trigger(entry);
       }
     }
     for (let entry = store.popDue(nowNs); entry; entry = store.popDue(nowNs)) {
+      fired = true;
       this.#trigger(entry);
     }
+    return fired;
   }
 
   /**

@@ -147,10 +147,10 @@ export class Scheduler {
   tick(): void {
     this.#wakeup.disarm();
     if (this.#stopping) return;
-    if (this.#journal.writable) {
-      this.#executions.fireDue(this.#clock.nowNs());
-    }
-    if (this.#started) this.#wakeup.arm();
+    const nowNs = this.#clock.nowNs();
+    // Firing takes time: the wake-up reads the clock again after it.
+    const fired = this.#journal.writable && this.#executions.fireDue(nowNs);
+    if (this.#started) this.#wakeup.arm(fired ? undefined : nowNs);
   }
 
   /**

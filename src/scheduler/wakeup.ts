@@ -46,14 +46,18 @@ export class Wakeup {
     return this.#cancel !== undefined;
   }
 
-  /** Wakes when the next job is due, or in a second; replaces any wake-up. */
-  arm(): void {
+  /**
+   * Wakes when the next job is due, or in a second; replaces any wake-up.
+   * `nowNs`: the clock's reading, when the caller took it just now (the
+   * last 2 ms are polled, and a clock read is much of each poll's cost).
+   */
+  arm(nowNs?: bigint): void {
     this.disarm();
     const { timer, clock, nextDueNs, held } = this.#options;
     const dueNs = nextDueNs();
     let delayMs = MAX_SLEEP_MS;
     if (dueNs !== undefined) {
-      const waitNs = dueNs - clock.nowNs();
+      const waitNs = dueNs - (nowNs ?? clock.nowNs());
       if (held()) {
         delayMs = HELD_RETRY_MS;
       } else if (waitNs <= POLL_WITHIN_NS) {

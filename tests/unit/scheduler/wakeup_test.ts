@@ -235,3 +235,20 @@ Deno.test({
     assert.equal(wakeup.armed, false);
   },
 });
+
+Deno.test({
+  name: "Wakeup arm(nowNs) measures the wait from the reading it is given",
+  permissions: "none",
+  fn() {
+    const { clock, timer, world, wakeup } = setUp();
+    world.dueNs = clock.ns + 10n * MS;
+    // Given a reading 9 ms past the clock's, the job is 1 ms away: polled.
+    wakeup.arm(clock.ns + 9n * MS);
+    assert.equal(timer.pending.at(-1)!.kind, "soon");
+    wakeup.arm();
+    assert.deepEqual(
+      { ...timer.pending.at(-1)! },
+      { kind: "after", delayMs: 8, cancelled: false, fired: false },
+    );
+  },
+});
