@@ -267,6 +267,17 @@ export async function peakRssBytes(pid: number): Promise<number> {
   return kb === undefined ? NaN : Number(kb) * 1024;
 }
 
+/**
+ * CPU time a process has used so far (user + system, all threads), in ms:
+ * `/proc/<pid>/stat` counts clock ticks of 1/100 s (`USER_HZ` on Linux).
+ */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readProc(`/proc/${pid}/stat`);
+  // Fields after the command name, which may hold spaces: state is 3rd.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

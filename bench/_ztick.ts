@@ -43,6 +43,8 @@ export interface ZtickOptions {
   readonly startTimeoutMs?: number;
   /** Also serve the HTTP API on a free loopback port. */
   readonly http?: boolean;
+  /** The checkout whose `main.ts` runs (A/B); this one by default. */
+  readonly root?: string;
 }
 
 /** A running daemon. */
@@ -113,7 +115,7 @@ export async function startZtick(options: ZtickOptions): Promise<Ztick> {
   if (v8Flags.length > 0) args.push(`--v8-flags=${v8Flags.join(",")}`);
   args.push("main.ts", "-c", configPath);
   const proc = new Proc("ztick", Deno.execPath(), args, {
-    cwd: PROJECT_ROOT,
+    cwd: options.root ?? PROJECT_ROOT,
     env: { RUST_BACKTRACE: "0" },
   });
   // Both watched from the start: the two lines may arrive in one read.
