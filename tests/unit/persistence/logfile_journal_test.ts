@@ -270,3 +270,28 @@ Deno.test("LogfileJournal append() loops on partial writes", async () => {
   );
   assert.ok(probe.writes > 10);
 });
+
+Deno.test("LogfileJournal append() writes groups of every size and alphabet exactly, one after another (its encoding buffer is reused)", async () => {
+  await using dir = await tempDir("ztick_journal_");
+  const path = `${dir.path}/logfile`;
+  const expected: string[] = [];
+  for (const fsync of [true, false]) {
+    await using journal = await LogfileJournal.open(
+      path,
+      options(new State(), newProbe(), { fsync }),
+    );
+    // One record, a group over the reused buffer's limit, a short one
+    // after it (no bytes of the long one may linger), non-ASCII ids.
+    for (const size of [1, 600, 2, 1, 40, 3000, 1]) {
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < size; i++) {
+        const id = i % 7 === 3 ? `é.${size}.${i}.€😀` : `j.${size}.${i}`;
+        const mutation = setJob(id, BigInt(size * 1000 + i));
+        expected.push(`${formatRecord(mutation)}\n`);
+        pending.push(journal.append(mutation));
+      }
+      await Promise.all(pending);
+    }
+  }
+  assert.equal(await Deno.readTextFile(path), expected.join(""));
+});
