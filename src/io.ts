@@ -79,3 +79,37 @@ export function formatAddr(addr: Deno.Addr): string {
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
 }
+
+/**
+ * The UTF-8 length of `text` (a lone surrogate counts as the 3 bytes of
+ * the U+FFFD `TextEncoder` writes for it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { utf8Length } from "./io.ts";
+ *
+ * for (const text of ["a", "é", "€", "😀", "\ud800", "a\udc00b"]) {
+ *   assert.equal(utf8Length(text), new TextEncoder().encode(text).length);
+ * }
+ * ```
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+    } else if (
+      code >= 0xd800 && code < 0xdc00 && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 2; // a pair: 2 units, 4 bytes
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}

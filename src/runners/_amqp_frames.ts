@@ -257,8 +257,3 @@ export class Reader {
 export function encode(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
-
-/** UTF-8 length of a text. */
-export function byteLength(text: string): number {
-  return encode(text).length;
-}

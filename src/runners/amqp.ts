@@ -3,9 +3,8 @@ import { DETAIL } from "../domain/run.ts";
 import type { Runner } from "../domain/runner.ts";
 import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { errorMessage } from "../errors.ts";
-import { concat } from "../io.ts";
+import { concat, utf8Length } from "../io.ts";
 import {
-  byteLength,
   closeArguments,
   closeReason,
   encode,
@@ -134,11 +133,11 @@ export async function runAmqp(
     }:${amqp.port}/${encodeURIComponent(amqp.vhost)}`,
     ...(amqp.password ? { secret: amqp.password } : {}),
   };
-  const tooLong = byteLength(runner.exchange) > 255
+  const tooLong = utf8Length(runner.exchange) > 255
     ? "exchange"
-    : byteLength(runner.routingKey) > 255
+    : utf8Length(runner.routingKey) > 255
     ? "routing key"
-    : byteLength(amqp.vhost) > 255
+    : utf8Length(amqp.vhost) > 255
     ? "vhost"
     : undefined;
   if (tooLong) return exchangeFailure(target, `${tooLong} exceeds 255 bytes`);

@@ -4,6 +4,7 @@ import type { Execution, Outcome } from "../scheduler/ports.ts";
 import { DETAIL, httpDetail } from "../domain/run.ts";
 import { redactUrl } from "./redact.ts";
 import { type Http1Client, type Http1Target } from "./_http1.ts";
+import { utf8Length } from "../io.ts";
 
 const ENCODER = new TextEncoder();
 
@@ -117,40 +118,6 @@ function encodeRequest(
       utf8Length(body)
     }\r\n\r\n${body}`,
   );
-}
-
-/**
- * The UTF-8 length of `text` (a lone surrogate counts as the 3 bytes of
- * the U+FFFD `TextEncoder` writes for it).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { utf8Length } from "./http.ts";
- *
- * for (const text of ["a", "é", "€", "😀", "\ud800", "a\udc00b"]) {
- *   assert.equal(utf8Length(text), new TextEncoder().encode(text).length);
- * }
- * ```
- */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code < 0x800) {
-      bytes += 1;
-    } else if (
-      code >= 0xd800 && code < 0xdc00 && i + 1 < text.length &&
-      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-    ) {
-      bytes += 2; // a pair: 2 units, 4 bytes
-      i++;
-    } else {
-      bytes += 2;
-    }
-  }
-  return bytes;
 }
 
 /** Sends the request with `fetch`; resolves to the status, body read. */
