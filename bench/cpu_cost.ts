@@ -10,9 +10,9 @@
  *
  * Shapes: `rr1`, `rr50` and `pipe` are the bench's SET shapes (1 and 50
  * request/response connections, 1 connection with 1,000 in flight); `http`
- * sets 30,000 jobs due at once for an `http POST` rule whose receiver is a
- * bare keep-alive server in this process answering `204`, and counts until
- * all arrived (the http runner's capacity).
+ * sets 30,000 jobs due at once for an `http POST` rule whose receiver is the
+ * firing scenario's (`_receiver.ts`, in this process), and counts until all
+ * arrived (the http runner's capacity).
  *
  * @module
  */
@@ -26,6 +26,7 @@ import {
   ZTICK_SET,
 } from "./_load.ts";
 import { cpuMs } from "./_procs.ts";
+import { Receiver } from "./_receiver.ts";
 import { summarize } from "./_stats.ts";
 import { startZtick, type Ztick } from "./_ztick.ts";
 
@@ -40,73 +41,6 @@ const { values } = parseArgs({
   },
 });
 const HTTP_JOBS = 30_000;
-const NO_CONTENT = new TextEncoder().encode("HTTP/1.1 204 No Content\r\n\r\n");
-
-/** Counts `Content-Length` requests arriving on any connection. */
-class Receiver {
-  readonly #listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  #seen = 0;
-  #waiter: { count: number; resolve: () => void } | undefined;
-
-  constructor() {
-    this.#accept();
-  }
-
-  get port(): number {
-    return this.#listener.addr.port;
-  }
-
-  /** Resolves once `count` more requests have arrived. */
-  next(count: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#seen = 0;
-    this.#waiter = { count, resolve };
-    return promise;
-  }
-
-  close(): void {
-    this.#listener.close();
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        conn.setNoDelay(true);
-        this.#serve(conn).catch(() => {});
-      }
-    } catch {
-      // closed
-    }
-  }
-
-  async #serve(conn: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    const decoder = new TextDecoder();
-    let pending = "";
-    for (
-      let n = await conn.read(buffer);
-      n !== null;
-      n = await conn.read(buffer)
-    ) {
-      pending += decoder.decode(buffer.subarray(0, n), { stream: true });
-      let answers = 0;
-      for (let head = pending.indexOf("\r\n\r\n"); head >= 0;) {
-        const length = Number(
-          /content-length: *(\d+)/i.exec(pending.slice(0, head))?.[1] ?? 0,
-        );
-        if (pending.length < head + 4 + length) break;
-        pending = pending.slice(head + 4 + length);
-        answers++;
-        head = pending.indexOf("\r\n\r\n");
-      }
-      this.#seen += answers;
-      const waiter = this.#waiter;
-      if (waiter && this.#seen >= waiter.count) waiter.resolve();
-      for (let i = 0; i < answers; i++) await conn.write(NO_CONTENT);
-    }
-  }
-}
-
 /** One measurement: work per second and daemon CPU µs per unit of work. */
 interface Cost {
   readonly perSecond: number;
@@ -143,11 +77,14 @@ async function httpCost(daemon: Ztick, receiver: Receiver): Promise<Cost> {
       { length: HTTP_JOBS },
       (_, i) => `s SET cap.${rep}.${i} 1000000000000000000`,
     );
-    const arrived = receiver.next(HTTP_JOBS);
     const before = await cpuMs(daemon.proc.pid);
     const startMs = performance.now();
     await sendLines(daemon.port, lines);
-    await arrived;
+    await receiver.waitFor(`cap.${rep}.`, HTTP_JOBS, 120_000);
+    const arrived = receiver.collect(`cap.${rep}.`).length;
+    if (arrived < HTTP_JOBS) {
+      throw new Error(`${HTTP_JOBS - arrived} executions never arrived`);
+    }
     const elapsedMs = performance.now() - startMs;
     const used = await cpuMs(daemon.proc.pid) - before;
     costs.push({
@@ -161,9 +98,9 @@ async function httpCost(daemon: Ztick, receiver: Receiver): Promise<Cost> {
 const roots = values.roots.split(",").map((root) => Deno.realPathSync(root));
 const shapes = values.shapes.split(",");
 const modes = values.fsync.split(",").map((mode) => mode === "on");
-const receiver = new Receiver();
 const samples = new Map<string, Cost[]>();
-try {
+{
+  await using receiver = new Receiver();
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const fsync of modes) {
       for (const shape of shapes) {
@@ -186,8 +123,6 @@ try {
       }
     }
   }
-} finally {
-  receiver.close();
 }
 print("\nmedians: per second, daemon CPU µs per request or execution");
 for (const [key, costs] of samples) {
