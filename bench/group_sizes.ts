@@ -18,8 +18,8 @@
 import { parseArgs } from "node:util";
 import { encodePool, runRequestResponse, type Wire } from "./_load.ts";
 import { startRedis } from "./_peers.ts";
-import { Proc, tempDir } from "./_procs.ts";
-import { DAEMON_FLAGS, PROJECT_ROOT } from "./_ztick.ts";
+import { tempDir } from "./_procs.ts";
+import { PROJECT_ROOT, startZtick } from "./_ztick.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -52,35 +52,6 @@ const ZADD: Wire = {
 const ZTICK_RECORD = `SET ${pad("x")} ${FAR_NS} planned\n`.length;
 // Redis appends the command to its AOF in RESP (ZADD key score member).
 const REDIS_RECORD = ZADD.request("x").length;
-
-async function startDaemon(
-  root: string,
-): Promise<{ pid: number; port: number; stop(): Promise<unknown> }> {
-  const dir = await tempDir("group_sizes");
-  const config = `${dir}/ztick.toml`;
-  await Deno.writeTextFile(
-    config,
-    `[log]\nlevel = "info"\n[controller]\nlisten = "127.0.0.1:0"\n` +
-      `[database]\nlogfile_path = "${dir}/logfile"\nfsync_on_persist = true\n` +
-      `compression_interval = 0\n`,
-  );
-  const proc = new Proc("ztick", Deno.execPath(), [
-    "run",
-    ...DAEMON_FLAGS,
-    "main.ts",
-    "-c",
-    config,
-  ], { cwd: root, env: { RUST_BACKTRACE: "0" } });
-  const line = await proc.waitForLine(
-    /listening on 127\.0\.0\.1:(\d+)/,
-    60_000,
-  );
-  return {
-    pid: proc.pid,
-    port: Number(line.match[1]),
-    stop: () => proc.stop(15_000),
-  };
-}
 
 /** Records per fsync while the load runs, from a perf trace of `pid`. */
 async function traceGroups(
@@ -196,11 +167,11 @@ function print(text: string): void {
   Deno.stdout.writeSync(new TextEncoder().encode(`${text}\n`));
 }
 
-const daemon = await startDaemon(values.root);
+const daemon = await startZtick({ fsync: true, root: values.root });
 try {
   summary(
     `ztick (${values.root})`,
-    await traceGroups(daemon.pid, daemon.port, SET, ZTICK_RECORD),
+    await traceGroups(daemon.proc.pid, daemon.port, SET, ZTICK_RECORD),
   );
 } finally {
   await daemon.stop();
